@@ -1,0 +1,44 @@
+# Two commands matter: `make demo` (run the sync on the demo org) and `make test` (the whole suite).
+# Both create the virtual environment on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint format bench check standalone clean venv
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt -c constraints.txt
+	touch $(STAMP)
+
+## Sync the demo org (small) into an embedded Postgres (or AIRFLOW_CONN_SALESFORCE_WAREHOUSE) and summarize.
+demo: $(STAMP)
+	$(PY) -m tools.demo
+
+## Lint, then the whole test suite against local orgs and a real Postgres.
+test: $(STAMP) lint
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+## Sync the medium demo org and report wall time, rows/s, peak memory and API calls.
+bench: $(STAMP)
+	$(PY) -m tools.bench $(BENCH_ARGS)
+
+## Sign in with the salesforce_default connection and report what sync and provisioning can do.
+check: $(STAMP)
+	PYTHONPATH=plugins $(PY) -m salesforce_access.preflight --conn-id $${SALESFORCE_CONN_ID:-salesforce_default}
+
+clean:
+	rm -rf .run

@@ -1,0 +1,133 @@
+"""Sync who holds which access in a Salesforce org into the Postgres warehouse.
+
+One DAG per org of the orgs config (`config/orgs.yaml`): `salesforce_entitlements_sync` for the org named
+`default`, `salesforce_entitlements_sync__<name>` for the others. Each run signs in, extracts every
+resource type in parallel into staging, normalizes, and publishes the new snapshot in one transaction.
+A manual run may override any sync option in its conf, e.g. `{"sync_territories": true}`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from airflow.sdk import DAG, Param, TriggerRule, task
+
+from salesforce_access.extract import RESOURCE_TYPES
+from salesforce_access.settings import OrgConfig, PipelineSettings, load_settings
+
+POOL = "salesforce_api"
+
+
+def build_sync_dag(settings: PipelineSettings, org: OrgConfig) -> DAG:
+    defaults = org.options
+    params = {
+        "username_as_email": Param(defaults.username_as_email, type="boolean", title="Username as email",
+                                   description="Use Username as the user's email."),
+        "sync_connected_apps": Param(defaults.sync_connected_apps, type="boolean", title="Sync connected apps",
+                                     description="Needs Customize Application."),
+        "sync_deactivated_users": Param(defaults.sync_deactivated_users, type="boolean",
+                                        title="Sync deactivated users", description="Include IsActive = false."),
+        "sync_non_standard_users": Param(defaults.sync_non_standard_users, type="boolean",
+                                         title="Sync non-standard users",
+                                         description="Include partner, community, Chatter, guest... users."),
+        "sync_territories": Param(defaults.sync_territories, type="boolean", title="Sync territories",
+                                  description="Needs Enterprise Territory Management 2.0."),
+        "license_profile_map": Param(defaults.license_profile_map, type="object", title="License to profile map",
+                                     description="UserLicense name to least-privileged Profile name."),
+    }  # fmt: skip
+
+    with DAG(
+        dag_id=org.dag_id,
+        description=f"Sync Salesforce access of org {org.name!r} into the warehouse",
+        doc_md=__doc__,
+        schedule=org.schedule,
+        catchup=False,
+        max_active_runs=1,
+        params=params,
+        tags=["salesforce", "access", "sync"],
+        default_args={
+            "retries": 2,
+            "retry_delay": timedelta(seconds=30),
+            "retry_exponential_backoff": 2.0,
+            "max_retry_delay": timedelta(minutes=10),
+        },
+    ) as dag:
+
+        @task
+        def start_sync(params=None, dag_run=None, dag=None) -> dict:
+            from salesforce_access import sync
+
+            options = sync.run_step(settings, None, "start_sync", sync.resolve_options, org, params)
+            sync_id = sync.run_step(
+                settings, None, "start_sync", sync.start_sync, settings, org, options,
+                dag_id=dag.dag_id, dag_run_id=dag_run.run_id,
+            )  # fmt: skip
+            return {"sync_id": sync_id, "options": options.as_dict()}
+
+        @task(pool=POOL)
+        def preflight(run: dict) -> dict:
+            from salesforce_access import sync
+            from salesforce_access.settings import SyncOptions
+
+            options = SyncOptions(**run["options"])
+            return sync.run_step(
+                settings, run["sync_id"], "preflight", sync.sign_in_and_check, settings, org, options, run["sync_id"]
+            )
+
+        def extract_task(resource_type: str):
+            @task(task_id=f"extract_{resource_type}", pool=POOL)
+            def extract(run: dict, org_info: dict) -> dict:
+                from salesforce_access import sync
+                from salesforce_access.settings import SyncOptions
+
+                options = SyncOptions(**run["options"])
+                return sync.run_step(
+                    settings, run["sync_id"], f"extract_{resource_type}", sync.extract_resource_type,
+                    settings, org, options, run["sync_id"], resource_type,
+                )  # fmt: skip
+
+            return extract
+
+        @task
+        def normalize(run: dict, org_info: dict) -> dict:
+            from salesforce_access import sync
+            from salesforce_access.settings import SyncOptions
+
+            options = SyncOptions(**run["options"])
+            return sync.run_step(
+                settings, run["sync_id"], "normalize", sync.normalize, settings, options, run["sync_id"],
+                org_info["org_id"],
+            )  # fmt: skip
+
+        @task
+        def publish(run: dict, org_info: dict) -> dict:
+            from salesforce_access import sync
+
+            return sync.run_step(settings, run["sync_id"], "publish", sync.publish, settings, org, run["sync_id"], org_info)
+
+        @task(trigger_rule=TriggerRule.ALL_DONE)
+        def finalize(run: dict) -> str:
+            from airflow.sdk.exceptions import AirflowFailException
+
+            from salesforce_access import sync
+
+            status = sync.finalize(settings, run["sync_id"])
+            if status != "succeeded":
+                raise AirflowFailException(f"Sync {run['sync_id']} failed; see sync_runs.error_message.")
+            return status
+
+        run = start_sync()
+        org_info = preflight(run)
+        extracts = [extract_task(resource_type)(run, org_info) for resource_type in RESOURCE_TYPES]
+        normalized = normalize(run, org_info)
+        extracts >> normalized
+        published = publish(run, org_info)
+        normalized >> published
+        published >> finalize(run)
+
+    return dag
+
+
+_settings = load_settings()
+for _org in _settings.orgs:
+    globals()[_org.dag_id] = build_sync_dag(_settings, _org)

@@ -1,0 +1,65 @@
+-- Publish one sync: swap the org's snapshot and record history, all in the caller's one transaction.
+-- Parameters: %(sync_id)s, %(org_id)s, %(seen_at)s (the sync's start: when this state was read).
+
+-- name: lock_org
+-- Two syncs of one org never publish at the same time.
+SELECT pg_advisory_xact_lock(hashtext('salesforce_access:' || %(org_id)s));
+
+-- name: check_duplicates
+SELECT grant_id, count(*) FROM {schema}.stage_grants
+WHERE sync_id = %(sync_id)s GROUP BY grant_id HAVING count(*) > 1 LIMIT 5;
+
+-- name: replace_resources
+DELETE FROM {schema}.resources WHERE org_id = %(org_id)s;
+INSERT INTO {schema}.resources SELECT * FROM {schema}.stage_resources WHERE sync_id = %(sync_id)s;
+
+-- name: replace_entitlements
+DELETE FROM {schema}.entitlements WHERE org_id = %(org_id)s;
+INSERT INTO {schema}.entitlements SELECT * FROM {schema}.stage_entitlements WHERE sync_id = %(sync_id)s;
+
+-- name: replace_grants
+DELETE FROM {schema}.grants WHERE org_id = %(org_id)s;
+INSERT INTO {schema}.grants SELECT * FROM {schema}.stage_grants WHERE sync_id = %(sync_id)s;
+
+-- name: replace_entitlement_edges
+DELETE FROM {schema}.entitlement_edges WHERE org_id = %(org_id)s;
+INSERT INTO {schema}.entitlement_edges (org_id, src_entitlement_id, dst_entitlement_id, principal_filter, sync_id)
+SELECT DISTINCT %(org_id)s, src_entitlement_id, dst_entitlement_id, principal_filter, %(sync_id)s
+FROM {schema}.stage_entitlement_edges e
+WHERE e.sync_id = %(sync_id)s
+  AND EXISTS (SELECT 1 FROM {schema}.stage_entitlements x
+              WHERE x.sync_id = e.sync_id AND x.entitlement_id = e.dst_entitlement_id)
+  AND EXISTS (SELECT 1 FROM {schema}.stage_entitlements x
+              WHERE x.sync_id = e.sync_id AND x.entitlement_id = e.src_entitlement_id);
+
+-- name: history_still_held
+UPDATE {schema}.grant_history h
+SET last_seen_at = %(seen_at)s, last_seen_sync_id = %(sync_id)s
+FROM {schema}.grants g
+WHERE h.org_id = %(org_id)s AND h.revoked_at IS NULL
+  AND g.org_id = h.org_id AND g.grant_id = h.grant_id;
+
+-- name: history_revoked
+UPDATE {schema}.grant_history h
+SET revoked_at = %(seen_at)s, revoked_sync_id = %(sync_id)s
+WHERE h.org_id = %(org_id)s AND h.revoked_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM {schema}.grants g WHERE g.org_id = h.org_id AND g.grant_id = h.grant_id);
+
+-- name: history_new
+INSERT INTO {schema}.grant_history
+    (org_id, grant_id, entitlement_id, principal_type, principal_id, first_seen_at, last_seen_at,
+     revoked_at, first_seen_sync_id, last_seen_sync_id, revoked_sync_id)
+SELECT g.org_id, g.grant_id, g.entitlement_id, g.principal_type, g.principal_id, %(seen_at)s, %(seen_at)s,
+       NULL, %(sync_id)s, %(sync_id)s, NULL
+FROM {schema}.grants g
+WHERE g.org_id = %(org_id)s
+  AND NOT EXISTS (SELECT 1 FROM {schema}.grant_history h
+                  WHERE h.org_id = g.org_id AND h.grant_id = g.grant_id AND h.revoked_at IS NULL)
+ON CONFLICT (org_id, grant_id, first_seen_sync_id) DO NOTHING;
+
+-- name: clear_staging
+DELETE FROM {schema}.stage_records WHERE sync_id = %(sync_id)s;
+DELETE FROM {schema}.stage_resources WHERE sync_id = %(sync_id)s;
+DELETE FROM {schema}.stage_entitlements WHERE sync_id = %(sync_id)s;
+DELETE FROM {schema}.stage_grants WHERE sync_id = %(sync_id)s;
+DELETE FROM {schema}.stage_entitlement_edges WHERE sync_id = %(sync_id)s;

@@ -1,0 +1,92 @@
+"""The control API under `/__local_org__/`: test set-up and inspection. The pipeline never calls it.
+
+POST   /__local_org__/reset              reload the current fixture; forget sessions, cursors, faults, journal
+POST   /__local_org__/fixture            body: a fixture; load it (400 with the problem when it is bad)
+GET    /__local_org__/switches           current org switches
+POST   /__local_org__/switches           body: {switch: value, ...}; see store.SWITCHES
+POST   /__local_org__/faults             {kind, path_contains, method?, count?, retry_after?, latency_ms?}
+DELETE /__local_org__/faults             drop every pending fault
+POST   /__local_org__/expire_sessions    end every session issued so far
+GET    /__local_org__/journal            [{time, method, path, status, ms}] (no bodies, no headers)
+GET    /__local_org__/api_calls          {"api_usage": n, "logins": n, "daily_api_limit": n}
+GET    /__local_org__/records/{Object}   every stored record of the object, in Id order
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING
+
+from local_salesforce import schema
+from local_salesforce.errors import FixtureError
+from local_salesforce.store import SWITCHES
+
+if TYPE_CHECKING:
+    from local_salesforce.app import LocalOrg, Request, Response
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "/__local_org__/"
+FAULT_KINDS = frozenset({"503", "503_html", "500", "lock", "timeout", "latency", "401", "limit"})
+
+
+def handle(org: LocalOrg, request: Request) -> Response:
+    from local_salesforce.app import Response
+
+    action = request.path[len(PREFIX) :].strip("/")
+    method = request.method
+    try:
+        body = json.loads(request.body) if request.body else {}
+    except ValueError:
+        return Response.json(400, {"error": "body is not JSON"})
+
+    if action == "reset" and method == "POST":
+        org.reset()
+        return Response.json(200, {"ok": True})
+    if action == "fixture" and method == "POST":
+        try:
+            org.reset(body, source="control fixture")
+        except FixtureError as exc:
+            return Response.json(400, {"error": str(exc)})
+        return Response.json(200, {"ok": True})
+    if action == "switches":
+        if method == "POST":
+            unknown = sorted(set(body) - SWITCHES)
+            if unknown:
+                return Response.json(400, {"error": f"unknown switches: {', '.join(unknown)}"})
+            with org.store.lock:
+                org.store.org.update(body)
+        return Response.json(200, {k: v for k, v in org.store.org.items() if k in SWITCHES})
+    if action == "faults":
+        if method == "DELETE":
+            org.faults = []
+            return Response.json(200, {"ok": True})
+        if method == "POST":
+            if body.get("kind") not in FAULT_KINDS:
+                return Response.json(400, {"error": f"kind must be one of {sorted(FAULT_KINDS)}"})
+            with org.lock:
+                org.faults.append(dict(body))
+            return Response.json(200, {"ok": True})
+        return Response.json(200, org.faults)
+    if action == "expire_sessions" and method == "POST":
+        return Response.json(200, {"expired": org.sessions.expire_all()})
+    if action == "journal" and method == "GET":
+        return Response.json(200, list(org.journal))
+    if action == "api_calls" and method == "GET":
+        return Response.json(
+            200,
+            {
+                "api_usage": org.api_usage,
+                "logins": org.logins,
+                "daily_api_limit": org.store.org["daily_api_limit"],
+            },
+        )
+    if action.startswith("records/") and method == "GET":
+        obj = schema.get_object(action.split("/", 1)[1])
+        if obj is None:
+            return Response.json(404, {"error": f"unknown object {action.split('/', 1)[1]}"})
+        with org.store.lock:
+            table = org.store.tables[obj.name]
+            return Response.json(200, [table[key] for key in sorted(table)])
+    return Response.json(404, {"error": f"no control action {method} {action}"})

@@ -1,0 +1,66 @@
+"""Shared test setup: a throwaway Airflow home, a real Postgres warehouse and local Salesforce orgs.
+
+Airflow reads its configuration when first imported, so the environment is set here, at import time,
+before any test module imports it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="sfa-airflow-"))
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(_AIRFLOW_HOME),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "XDG_RUNTIME_DIR": str(_AIRFLOW_HOME),
+    }
+)
+for path in (REPO / "plugins", REPO):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+
+@pytest.fixture(scope="session")
+def warehouse_conn_json():
+    """The warehouse every test writes to: the one AIRFLOW_CONN_SALESFORCE_WAREHOUSE names, or an embedded one."""
+    from tools import devenv
+
+    data_dir = Path(tempfile.mkdtemp(prefix="sfa-pg-", dir="/tmp"))
+    with devenv.warehouse(data_dir) as conn_json:
+        os.environ["AIRFLOW_CONN_SALESFORCE_WAREHOUSE"] = conn_json
+        yield conn_json
+
+
+@pytest.fixture(scope="session")
+def airflow_db(warehouse_conn_json):
+    """Airflow's own metadata tables (SQLite in the throwaway home), created once."""
+    from airflow.utils import db
+
+    db.initdb()
+    return _AIRFLOW_HOME
+
+
+@pytest.fixture
+def pg(warehouse_conn_json):
+    """A psycopg2 connection to the warehouse, autocommit, for assertions."""
+    import psycopg2
+
+    params = json.loads(warehouse_conn_json)
+    conn = psycopg2.connect(
+        host=params.get("host"), port=params.get("port", 5432), user=params.get("login"),
+        password=params.get("password"), dbname=params.get("schema") or "postgres",
+    )  # fmt: skip
+    conn.autocommit = True
+    yield conn
+    conn.close()

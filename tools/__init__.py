@@ -1,0 +1,1 @@
+"""Developer tooling: the demo, the benchmark and the local environment they and the tests share."""
