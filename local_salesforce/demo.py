@@ -557,7 +557,8 @@ class _DemoOrg:
         self.profiles: dict[str, dict] = {}
         self.profile_license: dict[str, str] = {}
         self.profile_sets: dict[str, dict] = {}
-        standard_count = 17  # the first entries of _PROFILES are Salesforce's own
+        # _PROFILES lists Salesforce's own profiles first; the org's custom ones start at Sales Ops.
+        standard_count = [entry[0] for entry in _PROFILES].index("Sales Ops")
         for index, (name, license_key, permissions, description) in enumerate(_PROFILES):
             flags = self._flags(permissions)
             profile = self._add(

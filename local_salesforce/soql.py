@@ -183,18 +183,28 @@ class Select:
 
 
 def tokenize(query: str) -> list[Token]:
+    """Tokens up to the first lexical problem, which becomes a `bad` token carrying its error.
+
+    The parser reports whichever comes first: a syntax error before the bad spot, or the bad token.
+    """
     tokens: list[Token] = []
     position = 0
     while position < len(query):
         match = _TOKEN_RE.match(query, position)
         if match is None:
-            raise QueryError("MALFORMED_QUERY", f"unexpected token: '{query[position]}'", query, position)
+            error = QueryError("MALFORMED_QUERY", f"unexpected token: '{query[position]}'", query, position)
+            tokens.append(Token("bad", error, position, query[position]))
+            break
         kind = match.lastgroup
         if kind == "ws":
             position = match.end()
             continue
         if kind == "string":
-            value, end = _read_string(query, position)
+            try:
+                value, end = _read_string(query, position)
+            except QueryError as error:
+                tokens.append(Token("bad", error, position, query[position]))
+                break
             tokens.append(Token("string", value, position, query[position:end]))
             position = end
             continue
@@ -252,11 +262,15 @@ class Parser:
 
     def advance(self) -> Token:
         token = self.tokens[self.index]
+        if token.kind == "bad":
+            raise token.value  # type: ignore[misc]
         self.index += 1
         return token
 
     def unexpected(self, token: Token | None = None) -> QueryError:
         token = token or self.current
+        if token.kind == "bad":
+            return token.value  # type: ignore[return-value]
         text = "<EOF>" if token.kind == "eof" else token.text
         return QueryError("MALFORMED_QUERY", f"unexpected token: '{text}'", self.query, token.pos)
 

@@ -35,6 +35,7 @@ class Control:
         self._base = f"{url}/__local_org__/"
         self._http = requests.Session()
         self._http.verify = ca_bundle
+        self._http.trust_env = False  # see LocalOrg.http_session
 
     def _call(self, method: str, action: str, body: Any = None) -> Any:
         response = self._http.request(method, self._base + action, json=body, timeout=120)

@@ -143,15 +143,17 @@ class SignIn:
 
 
 class _TrustedSession(requests.Session):
-    """A session whose ``verify`` setting wins over REQUESTS_CA_BUNDLE and can never be switched off.
+    """A session whose CA bundle wins over REQUESTS_CA_BUNDLE and whose TLS check cannot be turned off.
 
-    requests lets those environment variables replace a session's CA bundle, which would make a
-    connection's ``ca_bundle`` silently ignored on hosts that set them.
+    requests lets those environment variables replace a session's own CA bundle, which would silently
+    ignore a connection's ``ca_bundle`` on machines that set them. Without a ``ca_bundle`` the
+    environment still decides, so a corporate proxy's CA keeps working.
     """
 
     def merge_environment_settings(self, url, proxies, stream, verify, cert):  # type: ignore[no-untyped-def]
         settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
-        settings["verify"] = self.verify
+        if self.verify is not True or settings["verify"] is False:
+            settings["verify"] = self.verify
         return settings
 
 

@@ -100,6 +100,7 @@ class _Problem:
     text: str
     error_type: type[PermanentError]
     error_code: str
+    permissions: tuple[str, ...] = ()
 
 
 def run_preflight(sf: Salesforce, signin: SignIn, options: dict[str, Any]) -> PreflightReport:
@@ -192,7 +193,12 @@ def _report(
         api_refusal=api_refusal,
     )
     sync = _sync_problems(draft)
-    provisioning = [p for p in _provisioning_problems(draft, None, None) if p not in sync]
+    # A permission sync already lacks is listed once, with the reason sync needs it.
+    provisioning = [
+        p
+        for p in _provisioning_problems(draft, None, None)
+        if p.permissions not in {q.permissions for q in sync}
+    ]
     return replace(
         draft,
         can_sync=not sync,
@@ -212,9 +218,9 @@ def _sync_problems(report: PreflightReport, *, api_only: bool = False) -> list[_
             )
         ]
     if report.api_refusal:
-        return [_missing(report, "ApiEnabled", "which every API call needs", code=report.api_refusal)]
+        return [_missing(report, "ApiEnabled", "for every API call", code=report.api_refusal)]
 
-    needed = [("ApiEnabled", "which every API call needs")]
+    needed = [("ApiEnabled", "for every API call")]
     if not api_only:
         needed.append(("ManageUsers", "to read users, their logins and their permission set assignments"))
         if report.options.get("sync_connected_apps"):
@@ -230,6 +236,8 @@ def _provisioning_problems(
     report: PreflightReport, action: str | None, resource_type: str | None
 ) -> list[_Problem]:
     """Return the permissions a provisioning action lacks; those of every action when ``action`` is None."""
+    if report.api_refusal:
+        return []  # nothing is known beyond the refusal, which the sync problems already name
     if action in ("create_account", "update_user_status"):
         kinds = ["account"]
     elif resource_type:
@@ -264,6 +272,7 @@ def _missing(
         f"{who} lacks the system permission {wanted}, needed {why}. {_PERMISSION_FIX}",
         MissingPermissionError,
         code,
+        names,
     )
 
 
@@ -292,13 +301,19 @@ def _effective_permissions(sf: Salesforce, user: dict[str, Any], warnings: list[
     except SalesforceAccessError as exc:
         if not isinstance(exc, MissingPermissionError):
             raise
-        # Reading assignments needs Manage Users or View Setup; the profile alone still tells a lot.
+        # Reading assignments needs Manage Users or View Setup; the profile's own set still tells a lot.
         warnings.append(
             "The integration user cannot read its permission set assignments, so only its profile's "
             "permissions were checked."
         )
-        profile = _first(sf, format_soql(f"SELECT {fields} FROM Profile WHERE Id = {{}}", user["ProfileId"]))
-        return {name: bool(profile.get(f"Permissions{name}")) for name in PERMISSION_LABELS}
+        own = _records(
+            sf,
+            format_soql(
+                "SELECT Id FROM PermissionSet WHERE IsOwnedByProfile = true AND ProfileId = {}",
+                user["ProfileId"],
+            ),
+        )
+        assignments = [{"PermissionSetId": record["Id"]} for record in own]
 
     set_ids = {a["PermissionSetId"] for a in assignments if a.get("PermissionSetId")}
     group_ids = sorted({a["PermissionSetGroupId"] for a in assignments if a.get("PermissionSetGroupId")})
@@ -339,7 +354,7 @@ def _territories_enabled(sf: Salesforce, warnings: list[str]) -> bool:
 def _records(sf: Salesforce, soql: str) -> list[dict[str, Any]]:
     try:
         return sf.query_all(soql)["records"]
-    except Exception as exc:  # noqa: BLE001 - translated into the pipeline's errors here
+    except Exception as exc:  # every failure, simple-salesforce's or the network's, is translated
         raise translate(exc, context=f"Preflight query {soql!r}") from exc
 
 

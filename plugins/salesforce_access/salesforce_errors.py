@@ -70,9 +70,9 @@ _RETRYABLE_CODES = frozenset(
         "CONCURRENT_REQUEST_LIMIT_EXCEEDED",
     }
 )
-_QUERY_CODES = frozenset(
-    {"MALFORMED_QUERY", "INVALID_FIELD", "INVALID_QUERY_FILTER_OPERATOR", "NUMBER_OUTSIDE_VALID_RANGE"}
-)
+_QUERY_CODES = frozenset({"MALFORMED_QUERY", "INVALID_QUERY_FILTER_OPERATOR", "NUMBER_OUTSIDE_VALID_RANGE"})
+# Salesforce appends this advice to every unknown object or field; it only hides the useful part.
+_BOILERPLATE = re.compile(r"\s*If you are attempting to use a custom (object|field),.*$", re.DOTALL)
 # Codes a write answers when Salesforce refuses the data itself; provisioning records them as refused.
 _REFUSED_CODES = frozenset(
     {
@@ -132,7 +132,8 @@ def rest_failure(
     code: str, message: str, *, status: int | None = None, resource: str = "", context: str = ""
 ) -> SalesforceAccessError:
     """Return the pipeline error for one REST error ``{"errorCode": code, "message": message}``."""
-    said = f'Salesforce answered "{_first_line(message)}"' if message else "Salesforce gave no message"
+    shown = _first_line(message).rstrip(".")
+    said = f'Salesforce answered "{shown}"' if shown else "Salesforce gave no message"
 
     if code == "API_DISABLED_FOR_ORG":
         return FeatureNotEnabledError(
@@ -156,7 +157,7 @@ def rest_failure(
             error_code=code,
         )
     if code in ("INVALID_TYPE", "NOT_FOUND") and _TERRITORY_OBJECTS.search(f"{message} {resource}"):
-        return FeatureNotEnabledError(_join(context, f"{TERRITORIES_OFF} ({said}.)"), error_code=code)
+        return FeatureNotEnabledError(_join(context, f"{TERRITORIES_OFF} {said}."), error_code=code)
     if code == "INVALID_TYPE":
         return MissingPermissionError(
             _join(
@@ -198,12 +199,22 @@ def rest_failure(
             _join(context, f"Salesforce could not serve the request just now ({said}); retry later."),
             error_code=code or f"HTTP_{status}",
         )
+    if code == "INVALID_FIELD":
+        return PermanentError(
+            _join(
+                context,
+                f"Salesforce does not know a field of the query ({said}). It may not exist at the "
+                "connection's API version ('version' extra), or field-level security may hide it from the "
+                "integration user.",
+            ),
+            error_code=code,
+        )
     if code in _QUERY_CODES:
         return PermanentError(
             _join(
                 context,
-                f"Salesforce rejected the query ({said}). A field may not exist at the connection's API "
-                "version, or field-level security may hide it from the integration user.",
+                f"Salesforce rejected the query ({said}). The pipeline built a query this org does not "
+                "accept: report it with this message.",
             ),
             error_code=code,
         )
@@ -457,7 +468,7 @@ def _root_cause(exc: BaseException) -> BaseException:
 def _first_line(text: str) -> str:
     """Keep the part of a message that says what is wrong: query errors put the query and a caret first."""
     lines = [line.strip() for line in _scrub(text).splitlines() if line.strip()]
-    return lines[-1] if lines else ""
+    return _BOILERPLATE.sub("", lines[-1]) if lines else ""
 
 
 def _scrub(text: str) -> str:

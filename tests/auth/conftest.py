@@ -56,6 +56,7 @@ class Acme:
     frozen: str = "frozen@acme.test"
     inactive: str = "inactive@acme.test"
     unapproved: str = "unapproved@acme.test"
+    bundled: str = "bundled@acme.test"
     user_ids: dict[str, str] = field(default_factory=dict)
     password: str = "Correct-Horse-7"
     security_token: str = "tokENabc123XYZ"
@@ -115,6 +116,7 @@ def _build(tmp: Path) -> Acme:
         ("frozen", acme.frozen, "integration", True),
         ("inactive", acme.inactive, "integration", False),
         ("unapproved", acme.unapproved, "integration", True),
+        ("bundled", acme.bundled, "minimum", True),
     ]
     users, logins = [], []
     for number, (last_name, username, profile, active) in enumerate(people, start=1):
@@ -137,9 +139,20 @@ def _build(tmp: Path) -> Acme:
          "PermissionSetId": _id("PermissionSet", 4)},
         {"Id": _id("PermissionSetAssignment", 3), "AssigneeId": acme.user_ids[acme.frozen],
          "PermissionSetId": _id("PermissionSet", 4)},
+        # A permission set group holding the connector's set: its members get the set's permissions.
+        {"Id": _id("PermissionSetAssignment", 4), "AssigneeId": acme.user_ids[acme.bundled],
+         "PermissionSetGroupId": _id("PermissionSetGroup", 1)},
     ]  # fmt: skip
 
-    approved = [acme.integration, acme.limited, acme.no_api, acme.locked, acme.frozen, acme.inactive]
+    approved = [
+        acme.integration,
+        acme.limited,
+        acme.no_api,
+        acme.locked,
+        acme.frozen,
+        acme.inactive,
+        acme.bundled,
+    ]
     acme.fixture = {
         "format": 1,
         "org": {
@@ -178,6 +191,11 @@ def _build(tmp: Path) -> Acme:
             "User": users,
             "UserLogin": logins,
             "PermissionSetAssignment": assignments,
+            "PermissionSetGroup": [{"Id": _id("PermissionSetGroup", 1), "DeveloperName": "Connector_Bundle",
+                                    "MasterLabel": "Connector Bundle"}],
+            "PermissionSetGroupComponent": [{"Id": _id("PermissionSetGroupComponent", 1),
+                                             "PermissionSetGroupId": _id("PermissionSetGroup", 1),
+                                             "PermissionSetId": _id("PermissionSet", 4)}],
         },
     }  # fmt: skip
     return acme
@@ -193,6 +211,9 @@ def _local_org(acme):
     from local_salesforce.testing import start_local_org
 
     org = start_local_org(fixture=acme.fixture)
+    # This machine exports REQUESTS_CA_BUNDLE, which requests lets override the control client's own
+    # CA bundle; until local_salesforce.testing.Control ignores the environment, make it do so here.
+    org.control._http.trust_env = False
     yield org
     org.stop()
 

@@ -153,7 +153,8 @@ def test_method_is_inferred_from_the_fields_when_auth_method_is_missing(
 
     assert credentials.auth_method == "client_credentials"
     assert caplog.messages == [
-        "Salesforce connection salesforce_default has no auth_method extra; signing in with client_credentials"
+        "Salesforce connection salesforce_default has no auth_method extra; signing in with "
+        "client_credentials"
     ]
     assert sign_in(credentials).auth_method == "client_credentials"
 
@@ -258,13 +259,13 @@ def test_unapproved_or_unknown_jwt_subject(org, acme, subject):
     [
         (
             "frozen@acme.test",
-            "Salesforce answered \"authentication failure\": user 'frozen@acme.test' is frozen or locked out. "
-            "Unfreeze or unlock the user in Setup > Users > (the user). [invalid_grant]",
+            "Salesforce answered \"authentication failure\": user 'frozen@acme.test' is frozen or locked "
+            "out. Unfreeze or unlock the user in Setup > Users > (the user). [invalid_grant]",
         ),
         (
             "locked@acme.test",
-            "Salesforce answered \"authentication failure\": user 'locked@acme.test' is frozen or locked out. "
-            "Unfreeze or unlock the user in Setup > Users > (the user). [invalid_grant]",
+            "Salesforce answered \"authentication failure\": user 'locked@acme.test' is frozen or locked "
+            "out. Unfreeze or unlock the user in Setup > Users > (the user). [invalid_grant]",
         ),
         (
             "inactive@acme.test",
@@ -457,7 +458,7 @@ def test_org_without_api_access_refuses_the_first_call_after_an_oauth_sign_in(or
     assert isinstance(error, FeatureNotEnabledError)
     assert str(error) == (
         'This org has no API access (Salesforce answered "The REST API is not enabled for this '
-        f'Organization."). {API_EDITIONS} [API_DISABLED_FOR_ORG]'
+        f'Organization"). {API_EDITIONS} [API_DISABLED_FOR_ORG]'
     )
 
 
@@ -563,10 +564,10 @@ def test_https_host_name_in_the_certificate_works_as_a_domain(org, acme):
         (
             "jwt_bearer",
             {},
-            "Salesforce connection 'salesforce_default' uses auth_method 'jwt_bearer' but lacks consumer_key, "
-            "private_key, jwt_subject. Set the 'consumer_key' extra (the External Client App's Consumer Key). "
-            "Set the 'private_key' extra (PEM text) or 'private_key_file_path' (a PEM file). Set the "
-            "'jwt_subject' extra or the connection's login (the integration user's username).",
+            "Salesforce connection 'salesforce_default' uses auth_method 'jwt_bearer' but lacks "
+            "consumer_key, private_key, jwt_subject. Set the 'consumer_key' extra (the External Client "
+            "App's Consumer Key). Set the 'private_key' extra (PEM text) or 'private_key_file_path' (a PEM "
+            "file). Set the 'jwt_subject' extra or the connection's login (the integration user's username).",
         ),
         (
             "client_credentials",
@@ -577,8 +578,8 @@ def test_https_host_name_in_the_certificate_works_as_a_domain(org, acme):
         (
             "oauth",
             {"consumer_key": "3MVGx"},
-            "Salesforce connection 'salesforce_default' uses auth_method 'oauth' but lacks refresh_token. Set "
-            "the 'refresh_token' extra (get one with 'python -m salesforce_access.oauth_setup').",
+            "Salesforce connection 'salesforce_default' uses auth_method 'oauth' but lacks refresh_token. "
+            "Set the 'refresh_token' extra (get one with 'python -m salesforce_access.oauth_setup').",
         ),
         (
             "password",
@@ -589,8 +590,8 @@ def test_https_host_name_in_the_certificate_works_as_a_domain(org, acme):
         (
             "saml",
             {},
-            "Salesforce connection 'salesforce_default' has auth_method 'saml'; use one of oauth, jwt_bearer, "
-            "client_credentials, password in the 'auth_method' extra.",
+            "Salesforce connection 'salesforce_default' has auth_method 'saml'; use one of oauth, "
+            "jwt_bearer, client_credentials, password in the 'auth_method' extra.",
         ),
     ],
     ids=["jwt_bearer", "client_credentials", "oauth", "password", "unknown"],

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.fixtures.tiny_org import ID, NAME
 from tests.sync.conftest import SCHEMA, run_sync, task_states
 
 pytestmark = pytest.mark.usefixtures("tiny")
+
+
+def canonical(value) -> str:
+    return json.dumps(value, sort_keys=True)
 
 
 def named(value):
@@ -239,7 +245,7 @@ def test_default_options_land_exact_resources_entitlements_and_grants(pg):
     run = sync_run(pg)
     assert run["status"] == "succeeded"
     assert run["org_id"] == ID["ORG"]
-    assert sorted(run["coverage"], key=str) == sorted(
+    assert sorted(run["coverage"], key=canonical) == sorted(
         [
             {"resource_type": "connected_application", "status": "skipped", "reason": "sync_connected_apps is false"},
             {"resource_type": "territory", "status": "skipped", "reason": "sync_territories is false"},
@@ -247,7 +253,7 @@ def test_default_options_land_exact_resources_entitlements_and_grants(pg):
             {"status": "skipped_records", "count": 1,
              "reason": "Grant whose principal is not synced (left out by the user options)"},
         ],
-        key=str,
+        key=canonical,
     )  # fmt: skip
     assert run["row_counts"]["grants.direct"] == 23
     assert run["row_counts"]["grants.derived"] == 22
