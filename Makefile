@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench check standalone clean venv
+.PHONY: demo test lint format bench check psql clean venv
 
 venv: $(STAMP)
 
@@ -42,3 +42,7 @@ check: $(STAMP)
 
 clean:
 	rm -rf .run
+
+## Open psql on the demo's warehouse (search_path salesforce_access).
+psql: $(STAMP)
+	$(PY) -m tools.psql

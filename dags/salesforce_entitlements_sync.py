@@ -21,20 +21,43 @@ POOL = "salesforce_api"
 def build_sync_dag(settings: PipelineSettings, org: OrgConfig) -> DAG:
     defaults = org.options
     params = {
-        "username_as_email": Param(defaults.username_as_email, type="boolean", title="Username as email",
-                                   description="Use Username as the user's email."),
-        "sync_connected_apps": Param(defaults.sync_connected_apps, type="boolean", title="Sync connected apps",
-                                     description="Needs Customize Application."),
-        "sync_deactivated_users": Param(defaults.sync_deactivated_users, type="boolean",
-                                        title="Sync deactivated users", description="Include IsActive = false."),
-        "sync_non_standard_users": Param(defaults.sync_non_standard_users, type="boolean",
-                                         title="Sync non-standard users",
-                                         description="Include partner, community, Chatter, guest... users."),
-        "sync_territories": Param(defaults.sync_territories, type="boolean", title="Sync territories",
-                                  description="Needs Enterprise Territory Management 2.0."),
-        "license_profile_map": Param(defaults.license_profile_map, type="object", title="License to profile map",
-                                     description="UserLicense name to least-privileged Profile name."),
-    }  # fmt: skip
+        "username_as_email": Param(
+            defaults.username_as_email,
+            type="boolean",
+            title="Username as email",
+            description="Use Username as the user's email.",
+        ),
+        "sync_connected_apps": Param(
+            defaults.sync_connected_apps,
+            type="boolean",
+            title="Sync connected apps",
+            description="Needs Customize Application.",
+        ),
+        "sync_deactivated_users": Param(
+            defaults.sync_deactivated_users,
+            type="boolean",
+            title="Sync deactivated users",
+            description="Include IsActive = false.",
+        ),
+        "sync_non_standard_users": Param(
+            defaults.sync_non_standard_users,
+            type="boolean",
+            title="Sync non-standard users",
+            description="Include partner, community, Chatter, guest... users.",
+        ),
+        "sync_territories": Param(
+            defaults.sync_territories,
+            type="boolean",
+            title="Sync territories",
+            description="Needs Enterprise Territory Management 2.0.",
+        ),
+        "license_profile_map": Param(
+            defaults.license_profile_map,
+            type="object",
+            title="License to profile map",
+            description="UserLicense name to least-privileged Profile name.",
+        ),
+    }
 
     with DAG(
         dag_id=org.dag_id,
@@ -59,9 +82,16 @@ def build_sync_dag(settings: PipelineSettings, org: OrgConfig) -> DAG:
 
             options = sync.run_step(settings, None, "start_sync", sync.resolve_options, org, params)
             sync_id = sync.run_step(
-                settings, None, "start_sync", sync.start_sync, settings, org, options,
-                dag_id=dag.dag_id, dag_run_id=dag_run.run_id,
-            )  # fmt: skip
+                settings,
+                None,
+                "start_sync",
+                sync.start_sync,
+                settings,
+                org,
+                options,
+                dag_id=dag.dag_id,
+                dag_run_id=dag_run.run_id,
+            )
             return {"sync_id": sync_id, "options": options.as_dict()}
 
         @task(pool=POOL)
@@ -71,7 +101,14 @@ def build_sync_dag(settings: PipelineSettings, org: OrgConfig) -> DAG:
 
             options = SyncOptions(**run["options"])
             return sync.run_step(
-                settings, run["sync_id"], "preflight", sync.sign_in_and_check, settings, org, options, run["sync_id"]
+                settings,
+                run["sync_id"],
+                "preflight",
+                sync.sign_in_and_check,
+                settings,
+                org,
+                options,
+                run["sync_id"],
             )
 
         def extract_task(resource_type: str):
@@ -82,9 +119,16 @@ def build_sync_dag(settings: PipelineSettings, org: OrgConfig) -> DAG:
 
                 options = SyncOptions(**run["options"])
                 return sync.run_step(
-                    settings, run["sync_id"], f"extract_{resource_type}", sync.extract_resource_type,
-                    settings, org, options, run["sync_id"], resource_type,
-                )  # fmt: skip
+                    settings,
+                    run["sync_id"],
+                    f"extract_{resource_type}",
+                    sync.extract_resource_type,
+                    settings,
+                    org,
+                    options,
+                    run["sync_id"],
+                    resource_type,
+                )
 
             return extract
 
@@ -95,15 +139,23 @@ def build_sync_dag(settings: PipelineSettings, org: OrgConfig) -> DAG:
 
             options = SyncOptions(**run["options"])
             return sync.run_step(
-                settings, run["sync_id"], "normalize", sync.normalize, settings, options, run["sync_id"],
+                settings,
+                run["sync_id"],
+                "normalize",
+                sync.normalize,
+                settings,
+                options,
+                run["sync_id"],
                 org_info["org_id"],
-            )  # fmt: skip
+            )
 
         @task
         def publish(run: dict, org_info: dict) -> dict:
             from salesforce_access import sync
 
-            return sync.run_step(settings, run["sync_id"], "publish", sync.publish, settings, org, run["sync_id"], org_info)
+            return sync.run_step(
+                settings, run["sync_id"], "publish", sync.publish, settings, org, run["sync_id"], org_info
+            )
 
         @task(trigger_rule=TriggerRule.ALL_DONE)
         def finalize(run: dict) -> str:

@@ -17,7 +17,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from local_salesforce.app import LocalOrg
+from local_salesforce.app import OrgApp
 from local_salesforce.errors import FixtureError
 from local_salesforce.server import OrgServer
 from local_salesforce.tls import write_certificates
@@ -43,8 +43,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 def _load_source(args: argparse.Namespace) -> tuple[dict, str, dict | None]:
     """(fixture, source name, demo secrets or None); FixtureError for anything unreadable."""
     if args.demo:
-        from local_salesforce import demo  # imported lazily: a colleague's module, only needed here
-
+        try:
+            from local_salesforce import demo  # imported lazily: only --demo needs the generator
+        except ImportError as exc:
+            raise FixtureError(f"--demo: the demo generator cannot be imported: {exc}") from exc
         fixture, secrets = demo.generate(args.size, args.seed)
         return fixture, f"demo({args.size}, seed={args.seed})", secrets
     path = Path(args.fixture)
@@ -81,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         fixture, source, secrets = _load_source(args)
-        org = LocalOrg(fixture, source)
+        org = OrgApp(fixture, source)
     except FixtureError as exc:
         print(f"local_salesforce: bad fixture: {exc}", file=sys.stderr)
         return 2

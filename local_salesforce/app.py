@@ -28,6 +28,8 @@ from local_salesforce.store import Store, load_fixture
 logger = logging.getLogger(__name__)
 
 JSON_TYPE = "application/json;charset=UTF-8"
+# Set by local_salesforce.testing.LoopbackAdapter: the host the client meant before being routed here.
+ORIGINAL_HOST_HEADER = "x-local-org-original-host"
 MAX_REQUEST_BYTES = 16_384
 MIN_VERSION = 20.0
 DEFAULT_BATCH, MIN_BATCH, MAX_BATCH = 2000, 200, 2000
@@ -83,7 +85,7 @@ class Request:
     permissions: frozenset[str] = frozenset()
 
 
-class LocalOrg:
+class OrgApp:
     """All server state; one instance per process."""
 
     def __init__(self, fixture: dict, source: str = "fixture") -> None:
@@ -166,6 +168,11 @@ class LocalOrg:
         fault = self._take_fault(request)
         if fault is not None:
             return fault
+        original_host = request.headers.get(ORIGINAL_HOST_HEADER, "").split(":")[0].lower()
+        if original_host.endswith(".lightning.force.com"):
+            # The Lightning UI host answers API calls with a redirect to the My Domain (field guide §2).
+            my_domain = original_host.removesuffix(".lightning.force.com") + ".my.salesforce.com"
+            return Response(302, b"", {"Location": f"https://{my_domain}{raw_path}"})
         if path.rstrip("/") == "/services/oauth2/token":
             return self._token(request)
         soap = re.match(r"^/services/Soap/[uc]/(\d+\.\d+)/?$", path)
@@ -184,7 +191,11 @@ class LocalOrg:
         if request.method != "POST":
             return Response.json(400, {"error": "invalid_request", "error_description": "must use HTTP POST"})
         try:
-            payload = self.auth.token(request.body, request.headers.get("authorization"))
+            payload = self.auth.token(
+                request.body,
+                request.headers.get("authorization"),
+                request.headers.get(ORIGINAL_HOST_HEADER, ""),
+            )
         except OAuthError as exc:
             return Response.json(exc.status, {"error": exc.error, "error_description": exc.description})
         self.logins += 1
@@ -236,12 +247,13 @@ class LocalOrg:
         if session is None:
             raise invalid_session()
         store = self.store
-        user = store.tables["User"].get(session.user_id)
-        if user is None or not user.get("IsActive"):
-            raise invalid_session()
+        with store.lock:
+            user = store.tables["User"].get(session.user_id)
+            if user is None or not user.get("IsActive"):
+                raise invalid_session()  # deactivating a user ends its sessions
+            permissions = store.effective_permissions(user["Id"])
         if not store.org.get("api_enabled", True):
             raise ApiError(403, "API_DISABLED_FOR_ORG", "The REST API is not enabled for this Organization.")
-        permissions = store.effective_permissions(user["Id"])
         if "PermissionsApiEnabled" not in permissions and "PermissionsModifyAllData" not in permissions:
             raise ApiError(403, "API_CURRENTLY_DISABLED", "API is disabled for this User")
         with self.lock:

@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 LOGIN_AUDIENCES = ("https://login.salesforce.com", "https://test.salesforce.com")
+GENERIC_LOGIN_HOSTS = ("login.salesforce.com", "test.salesforce.com")
 SOAP_MAX_VERSION = 64.0
 _TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._"
 
@@ -89,7 +90,7 @@ class Authenticator:
 
     # ---- OAuth ---------------------------------------------------------------------------------
 
-    def token(self, body: bytes, authorization: str | None) -> dict:
+    def token(self, body: bytes, authorization: str | None, original_host: str = "") -> dict:
         try:
             form = {
                 k: v[0]
@@ -102,7 +103,7 @@ class Authenticator:
             raise OAuthError("unsupported_grant_type", "grant type not supported")
         handlers = {
             JWT_GRANT: self._jwt_bearer,
-            "client_credentials": lambda f: self._client_credentials(f, authorization),
+            "client_credentials": lambda f: self._client_credentials(f, authorization, original_host),
             "refresh_token": self._refresh_token,
             "password": self._password,
         }
@@ -162,7 +163,10 @@ class Authenticator:
         except (ValueError, jwt.PyJWTError) as exc:
             raise OAuthError("invalid_grant", "invalid assertion") from exc
 
-    def _client_credentials(self, form: dict, authorization: str | None) -> dict:
+    def _client_credentials(self, form: dict, authorization: str | None, original_host: str) -> dict:
+        if original_host.split(":")[0].lower() in GENERIC_LOGIN_HOSTS:
+            # The flow needs the org's My Domain; the shared login hosts refuse it.
+            raise OAuthError("invalid_grant", "request not supported on this domain")
         client_id, client_secret = form.get("client_id"), form.get("client_secret")
         if authorization and authorization.lower().startswith("basic "):
             try:

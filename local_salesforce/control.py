@@ -23,7 +23,7 @@ from local_salesforce.errors import FixtureError
 from local_salesforce.store import SWITCHES
 
 if TYPE_CHECKING:
-    from local_salesforce.app import LocalOrg, Request, Response
+    from local_salesforce.app import OrgApp, Request, Response
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ PREFIX = "/__local_org__/"
 FAULT_KINDS = frozenset({"503", "503_html", "500", "lock", "timeout", "latency", "401", "limit"})
 
 
-def handle(org: LocalOrg, request: Request) -> Response:
+def handle(org: OrgApp, request: Request) -> Response:
     from local_salesforce.app import Response
 
     action = request.path[len(PREFIX) :].strip("/")

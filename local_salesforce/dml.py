@@ -52,6 +52,7 @@ _USER_REQUIRED_ORDER = (
 class Caller:
     user_id: str
     permissions: frozenset[str]
+    version: float = 99.0  # API version of the request: newer fields don't exist for older versions
 
 
 def _error(code: str, message: str, fields: list[str] | None = None) -> ApiError:
@@ -71,7 +72,7 @@ def record_methods(obj: schema.SObject) -> str:
 # ---- body parsing --------------------------------------------------------------------------------
 
 
-def parse_body(obj: schema.SObject, body: Any, creating: bool) -> dict:
+def parse_body(obj: schema.SObject, body: Any, creating: bool, version: float = 99.0) -> dict:
     """Canonical field names and stored-form values; INVALID_FIELD / INVALID_FIELD_FOR_INSERT_UPDATE first."""
     if not isinstance(body, dict):
         raise _error("JSON_PARSER_ERROR", "The request body must be a JSON object", None)
@@ -80,7 +81,7 @@ def parse_body(obj: schema.SObject, body: Any, creating: bool) -> dict:
     for key, value in body.items():
         if key == "attributes":
             continue
-        field = obj.field(key)
+        field = obj.field(key, version)
         if field is None:
             raise ApiError(
                 400, "INVALID_FIELD", f"No such column '{key}' on sobject of type {obj.name}", None
@@ -242,7 +243,7 @@ def create(store: Store, obj: schema.SObject, body: Any, caller: Caller) -> tupl
     """Insert one record; returns (id, undo entries). For a duplicate GroupMember the existing id."""
     if not obj.createable:
         raise method_not_allowed("POST", "GET,HEAD")
-    values = parse_body(obj, body, creating=True)
+    values = parse_body(obj, body, creating=True, version=caller.version)
     access.check_write(caller.permissions, obj.name, values)
     required = [
         f.name for f in obj.fields.values() if f.required and f.createable and values.get(f.name) is None
@@ -426,7 +427,7 @@ def update(store: Store, obj: schema.SObject, record_id: str, body: Any, caller:
     if not obj.updateable:
         raise method_not_allowed("PATCH", record_methods(obj))
     current = _existing(store, obj, record_id)
-    values = parse_body(obj, body, creating=False)
+    values = parse_body(obj, body, creating=False, version=caller.version)
     access.check_write(caller.permissions, obj.name, current)
     missing = [name for name, value in values.items() if value is None and obj.fields[name].required]
     if missing:

@@ -74,6 +74,7 @@ class _Evaluator:
         self.caller = caller
         self.include_deleted = include_deleted
         self.url_prefix = f"/services/data/v{caller.version}/sobjects/"
+        self.version_number = float(caller.version)
 
     # ---- objects and fields --------------------------------------------------------------------
 
@@ -126,7 +127,7 @@ class _Evaluator:
                 )
             field = schema.Field(canonical, _NAME_TYPES.get(canonical, "string"))
         else:
-            found = current.field(last)
+            found = current.field(last, self.version_number)
             if found is None:
                 raise self.error(
                     "INVALID_FIELD",

@@ -15,7 +15,7 @@ from local_salesforce.errors import ApiError, not_found
 from local_salesforce.ids import to_18
 
 if TYPE_CHECKING:
-    from local_salesforce.app import LocalOrg, Request, Response
+    from local_salesforce.app import OrgApp, Request, Response
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def _respond(status: int, payload: Any = None) -> Response:
     return Response(204) if status == 204 else Response.json(status, payload)
 
 
-def _visible_object(org: LocalOrg, name: str) -> schema.SObject:
+def _visible_object(org: OrgApp, name: str) -> schema.SObject:
     obj = schema.get_object(name)
     if obj is None or (obj.feature and not org.store.org.get(obj.feature)):
         raise not_found()
@@ -54,7 +54,7 @@ def _json_body(request: Request) -> Any:
         raise ApiError(400, "JSON_PARSER_ERROR", f"Unexpected character in request body: {exc}") from exc
 
 
-def handle(org: LocalOrg, request: Request, head: str, tail: str) -> Response:
+def handle(org: OrgApp, request: Request, head: str, tail: str) -> Response:
     parts = [p for p in tail.split("/") if p]
     if head == "sobjects":
         if not parts:
@@ -69,10 +69,10 @@ def handle(org: LocalOrg, request: Request, head: str, tail: str) -> Response:
 
 def _caller(request: Request) -> dml.Caller:
     assert request.user is not None
-    return dml.Caller(request.user["Id"], request.permissions)
+    return dml.Caller(request.user["Id"], request.permissions, float(request.version))
 
 
-def _sobjects(org: LocalOrg, request: Request, parts: list[str]) -> Response:
+def _sobjects(org: OrgApp, request: Request, parts: list[str]) -> Response:
     obj = _visible_object(org, parts[0])
     method = request.method
     store = org.store
@@ -118,11 +118,11 @@ def _record_out(obj: schema.SObject, record: dict, version: str, fields: str | N
             "url": f"/services/data/v{version}/sobjects/{obj.name}/{record['Id']}",
         }
     }
-    names = list(obj.fields)
+    names = [f.name for f in obj.fields_at(float(version))]
     if fields:
         names = []
         for name in fields.split(","):
-            field = obj.field(name.strip())
+            field = obj.field(name.strip(), float(version))
             if field is None:
                 raise ApiError(
                     400,
@@ -140,7 +140,7 @@ def _record_out(obj: schema.SObject, record: dict, version: str, fields: str | N
 # ---- sObject Collections -------------------------------------------------------------------------
 
 
-def _collections(org: LocalOrg, request: Request, parts: list[str]) -> Response:
+def _collections(org: OrgApp, request: Request, parts: list[str]) -> Response:
     method = request.method
     store = org.store
     caller = _caller(request)
@@ -274,7 +274,7 @@ def _object_summary(obj: schema.SObject, version: str) -> dict:
     }
 
 
-def global_describe(org: LocalOrg, version: str) -> dict:
+def global_describe(org: OrgApp, version: str) -> dict:
     visible = [o for o in schema.OBJECTS.values() if not o.feature or org.store.org.get(o.feature)]
     return {
         "encoding": "UTF-8",
@@ -283,9 +283,9 @@ def global_describe(org: LocalOrg, version: str) -> dict:
     }
 
 
-def describe(org: LocalOrg, obj: schema.SObject, version: str) -> dict:
+def describe(org: OrgApp, obj: schema.SObject, version: str) -> dict:
     out = _object_summary(obj, version)
-    out["fields"] = [_field_describe(org, obj, f) for f in obj.fields.values()]
+    out["fields"] = [_field_describe(org, obj, f) for f in obj.fields_at(float(version))]
     out["childRelationships"] = [
         {
             "childSObject": child,
@@ -301,7 +301,7 @@ def describe(org: LocalOrg, obj: schema.SObject, version: str) -> dict:
     return out
 
 
-def _field_describe(org: LocalOrg, obj: schema.SObject, field: schema.Field) -> dict:
+def _field_describe(org: OrgApp, obj: schema.SObject, field: schema.Field) -> dict:
     configured = org.store.org.get("picklists", {}).get(f"{obj.name}.{field.name}")
     if configured is not None:
         picklist = [

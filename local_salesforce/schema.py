@@ -131,6 +131,7 @@ class Field:
     restricted: bool = False
     default: object = None
     label: str = ""
+    since: float = 0.0  # first API version that has the field; older versions don't know it
 
     @property
     def nillable(self) -> bool:
@@ -160,17 +161,43 @@ class SObject:
     def key_prefix(self) -> str:
         return KEY_PREFIXES[self.name]
 
-    def field(self, name: str) -> Field | None:
-        return self.lower.get(name.lower())
+    def field(self, name: str, version: float | None = None) -> Field | None:
+        """The field by name, case-insensitively; None when unknown or newer than `version`."""
+        found = self.lower.get(name.lower())
+        if found is not None and version is not None and found.since > version:
+            return None
+        return found
+
+    def fields_at(self, version: float) -> list[Field]:
+        return [f for f in self.fields.values() if f.since <= version]
 
     def relationship(self, name: str) -> Field | None:
         return self.relationships.get(name.lower())
 
 
+_LABELS = {
+    "TimeZoneSidKey": "Time Zone",
+    "LocaleSidKey": "Locale",
+    "EmailEncodingKey": "Email Encoding",
+    "LanguageLocaleKey": "Language",
+    "UserRoleId": "Role ID",
+    "Id": "Record ID",
+    "RoleInTerritory2": "Role in Territory",
+    "CommunityNickname": "Nickname",
+    "FederationIdentifier": "Federation ID",
+    "IsActive": "Active",
+}
+
+
 def _label(name: str) -> str:
-    name = re.sub(r"Id$", "", name) if name.endswith("Id") and name != "Id" else name
+    """Describe's label: Salesforce's own where it differs from the split API name; lookups end in ' ID'."""
+    if name in _LABELS:
+        return _LABELS[name]
+    suffix = ""
+    if name.endswith("Id"):
+        name, suffix = name[:-2], " ID"
     name = name.removeprefix("Permissions")
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name) or name
+    return (re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name) or name) + suffix
 
 
 def _f(
@@ -183,6 +210,7 @@ def _f(
     values: tuple[str, ...] = (),
     default: object = None,
     label: str = "",
+    since: float = 0.0,
 ) -> Field:
     """Build a Field; `flags` holds C (createable), U (updateable), R (required), P (restricted picklist)."""
     if isinstance(to, str):
@@ -204,6 +232,7 @@ def _f(
         restricted="P" in flags,
         default=default,
         label=label or _label(name),
+        since=since,
     )
 
 
@@ -369,7 +398,7 @@ OBJECTS: dict[str, SObject] = {
                 _f("DoesIncludeBosses", "boolean", flags=_CU),
                 _f("DoesSendEmailToMembers", "boolean", flags=_CU),
                 _f("Email", "email", 255, _CU),
-                _f("Description", "string", 255, _CU),
+                _f("Description", "string", 255, _CU, since=62.0),
             ],
         ),
         _object(
@@ -390,8 +419,14 @@ OBJECTS: dict[str, SObject] = {
                 _f("IsOwnedByProfile", "boolean"),
                 _f("ProfileId", "reference", 18, to="Profile"),
                 _f("IsCustom", "boolean"),
-                _f("Type", "picklist", 40, values=("Regular", "Session", "Standard", "Group", "Profile")),
-                _f("PermissionSetGroupId", "reference", 18, to="PermissionSetGroup"),
+                _f(
+                    "Type",
+                    "picklist",
+                    40,
+                    values=("Regular", "Session", "Standard", "Group", "Profile"),
+                    since=46.0,
+                ),
+                _f("PermissionSetGroupId", "reference", 18, to="PermissionSetGroup", since=45.0),
                 _f(
                     "LicenseId",
                     "reference",
@@ -411,10 +446,10 @@ OBJECTS: dict[str, SObject] = {
             [
                 _f("AssigneeId", "reference", 18, "C", to="User"),
                 _f("PermissionSetId", "reference", 18, "C", to="PermissionSet"),
-                _f("PermissionSetGroupId", "reference", 18, "C", to="PermissionSetGroup"),
-                _f("IsActive", "boolean", default=True),
-                _f("ExpirationDate", "datetime", flags=_CU),
-                _f("IsRevoked", "boolean"),
+                _f("PermissionSetGroupId", "reference", 18, "C", to="PermissionSetGroup", since=45.0),
+                _f("IsActive", "boolean", default=True, since=52.0),
+                _f("ExpirationDate", "datetime", flags=_CU, since=52.0),
+                _f("IsRevoked", "boolean", since=57.0),
             ],
             label="Permission Set Assignment",
         ),

@@ -13,7 +13,7 @@ import ssl
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from local_salesforce.app import LocalOrg
+from local_salesforce.app import OrgApp
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class OrgServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 64
 
-    def __init__(self, org: LocalOrg, port: int, cert: Path, key: Path) -> None:
+    def __init__(self, org: OrgApp, port: int, cert: Path, key: Path) -> None:
         self.org = org
         self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.tls.minimum_version = ssl.TLSVersion.TLSv1_2

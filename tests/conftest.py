@@ -33,7 +33,7 @@ for path in (REPO / "plugins", REPO):
 
 @pytest.fixture(scope="session")
 def warehouse_conn_json():
-    """The warehouse every test writes to: the one AIRFLOW_CONN_SALESFORCE_WAREHOUSE names, or an embedded one."""
+    """The warehouse every test writes to: AIRFLOW_CONN_SALESFORCE_WAREHOUSE's, or an embedded one."""
     from tools import devenv
 
     data_dir = Path(tempfile.mkdtemp(prefix="sfa-pg-", dir="/tmp"))
@@ -58,9 +58,12 @@ def pg(warehouse_conn_json):
 
     params = json.loads(warehouse_conn_json)
     conn = psycopg2.connect(
-        host=params.get("host"), port=params.get("port", 5432), user=params.get("login"),
-        password=params.get("password"), dbname=params.get("schema") or "postgres",
-    )  # fmt: skip
+        host=params.get("host"),
+        port=params.get("port", 5432),
+        user=params.get("login"),
+        password=params.get("password"),
+        dbname=params.get("schema") or "postgres",
+    )
     conn.autocommit = True
     yield conn
     conn.close()

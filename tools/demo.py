@@ -18,33 +18,47 @@ DEMO_CONF = {"sync_connected_apps": True, "sync_territories": True, "sync_non_st
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     from local_salesforce.testing import start_local_org
 
     airflow_home = devenv.RUN_DIR / "demo-airflow"
     airflow_home.mkdir(parents=True, exist_ok=True)
+    os.environ["AIRFLOW_HOME"] = str(airflow_home)
+    embedded = "AIRFLOW_CONN_SALESFORCE_WAREHOUSE" not in os.environ
     started = time.monotonic()
 
-    with start_local_org(demo="small", seed=0) as org, devenv.warehouse(devenv.RUN_DIR / "demo-pg") as conn_json:
+    with (
+        start_local_org(demo="small", seed=0) as org,
+        devenv.warehouse(devenv.RUN_DIR / "demo-pg") as conn_json,
+    ):
         log.info("Demo org serving at %s", org.url)
         env = devenv.airflow_env(
             airflow_home,
             {
-                "AIRFLOW_CONN_SALESFORCE_DEFAULT": devenv.salesforce_connection(org.url, org.ca_bundle, org.credentials),
+                "AIRFLOW_CONN_SALESFORCE_DEFAULT": devenv.salesforce_connection(
+                    org.url, org.ca_bundle, org.credentials
+                ),
                 "AIRFLOW_CONN_SALESFORCE_WAREHOUSE": conn_json,
             },
         )
         devenv.airflow(["db", "migrate"], env, capture=True)
         log.info("Running salesforce_entitlements_sync with conf %s", DEMO_CONF)
         result = devenv.airflow(
-            ["dags", "test", "salesforce_entitlements_sync", "-c", json.dumps(DEMO_CONF)], env, check=False, capture=True
+            ["dags", "test", "salesforce_entitlements_sync", "-c", json.dumps(DEMO_CONF)],
+            env,
+            check=False,
+            capture=True,
         )
         (devenv.RUN_DIR / "demo-dag-test.log").write_text(result.stdout + result.stderr)
         os.environ["AIRFLOW_CONN_SALESFORCE_WAREHOUSE"] = conn_json
-        ok = print_summary(org.control.api_calls(), time.monotonic() - started)
+        ok = print_summary(org.control.api_calls()["api_usage"], time.monotonic() - started)
         if result.returncode != 0 or not ok:
-            print(f"\nThe sync failed; the Airflow output is in {devenv.RUN_DIR / 'demo-dag-test.log'}", file=sys.stderr)
+            print(
+                f"\nThe sync failed; the Airflow output is in {devenv.RUN_DIR / 'demo-dag-test.log'}",
+                file=sys.stderr,
+            )
             return 1
-    print(f"\nWarehouse data: {describe_warehouse()}")
+    print(f"\nWarehouse data: {describe_warehouse(embedded)}")
     return 0
 
 
@@ -67,9 +81,13 @@ def print_summary(api_calls: int, seconds: float) -> bool:
             (sync_id,),
         )
         org_id, org_name, instance_url = cursor.fetchone()
-        print(f"Org {org_name} ({org_id}) at {instance_url}; {sync_api_calls} Salesforce API calls ({api_calls} seen by the org)")
+        print(
+            f"Org {org_name} ({org_id}) at {instance_url}; {sync_api_calls} Salesforce API calls "
+            f"({api_calls} seen by the org)"
+        )
         cursor.execute(
-            "SELECT resource_type, count(*) FROM salesforce_access.resources WHERE org_id = %s GROUP BY 1 ORDER BY 1",
+            "SELECT resource_type, count(*) FROM salesforce_access.resources WHERE org_id = %s "
+            "GROUP BY 1 ORDER BY 1",
             (org_id,),
         )
         print("\nResources per type:")
@@ -87,13 +105,11 @@ def print_summary(api_calls: int, seconds: float) -> bool:
     return True
 
 
-def describe_warehouse() -> str:
-    if os.environ.get("AIRFLOW_CONN_SALESFORCE_WAREHOUSE", "").startswith("{") and "demo-pg" in os.environ.get(
-        "AIRFLOW_CONN_SALESFORCE_WAREHOUSE", ""
-    ):
+def describe_warehouse(embedded: bool) -> str:
+    if embedded:
         return (
             f"schema salesforce_access of the embedded Postgres in {devenv.RUN_DIR / 'demo-pg'} "
-            "(stopped now; `make psql` starts it and opens psql)"
+            "(stopped now; `make psql` starts it again and opens psql on it)"
         )
     return "schema salesforce_access of the warehouse AIRFLOW_CONN_SALESFORCE_WAREHOUSE names"
 

@@ -30,25 +30,33 @@ def warehouse(data_dir: Path | None = None, *, fresh: bool = False):
         yield configured
         return
 
+    # pgserver asks platformdirs for a runtime dir at import; give it one rather than a warning.
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(RUN_DIR))
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
     import pgserver
 
     data_dir = data_dir or RUN_DIR / "pg"
     if fresh and data_dir.exists():
         shutil.rmtree(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(RUN_DIR))
     server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
     try:
         # The JSON form puts the socket directory in `host`, which both psycopg2 and SQLAlchemy honour.
         yield json.dumps(
-            {"conn_type": "postgres", "host": str(data_dir), "login": "postgres", "schema": "postgres", "port": 5432}
+            {
+                "conn_type": "postgres",
+                "host": str(data_dir),
+                "login": "postgres",
+                "schema": "postgres",
+                "port": 5432,
+            }
         )
     finally:
         server.cleanup()
 
 
 def airflow_env(airflow_home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """Environment for an Airflow process that sees only this project's DAGs and keeps its state in airflow_home."""
+    """Environment for an Airflow process seeing only this project's DAGs, with state in airflow_home."""
     env = dict(os.environ)
     env.update(
         {
@@ -59,7 +67,9 @@ def airflow_env(airflow_home: Path, extra: dict[str, str] | None = None) -> dict
             "AIRFLOW__CORE__PARALLELISM": "4",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-            "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+            "PYTHONPATH": os.pathsep.join(
+                [str(REPO / "plugins"), str(REPO), env.get("PYTHONPATH", "")]
+            ).rstrip(os.pathsep),
             "XDG_RUNTIME_DIR": env.get("XDG_RUNTIME_DIR", str(RUN_DIR)),
         }
     )
@@ -67,9 +77,16 @@ def airflow_env(airflow_home: Path, extra: dict[str, str] | None = None) -> dict
     return env
 
 
-def salesforce_connection(org_url: str, ca_bundle: str, credentials: dict, auth_method: str = "jwt_bearer") -> str:
+def salesforce_connection(
+    org_url: str, ca_bundle: str, credentials: dict, auth_method: str = "jwt_bearer"
+) -> str:
     """The JSON form of a `salesforce_default` connection signing in to a local org."""
-    extra: dict[str, str] = {"auth_method": auth_method, "domain": org_url, "ca_bundle": ca_bundle, "version": "62.0"}
+    extra: dict[str, str] = {
+        "auth_method": auth_method,
+        "domain": org_url,
+        "ca_bundle": ca_bundle,
+        "version": "62.0",
+    }
     conn: dict = {"conn_type": "salesforce", "login": credentials["username"], "extra": extra}
     if auth_method == "jwt_bearer":
         key_path = Path(ca_bundle).parent / "demo-jwt-key.pem"
@@ -77,7 +94,9 @@ def salesforce_connection(org_url: str, ca_bundle: str, credentials: dict, auth_
         key_path.chmod(0o600)
         extra.update({"consumer_key": credentials["consumer_key"], "private_key_file_path": str(key_path)})
     elif auth_method == "client_credentials":
-        extra.update({"consumer_key": credentials["consumer_key"], "consumer_secret": credentials["consumer_secret"]})
+        extra.update(
+            {"consumer_key": credentials["consumer_key"], "consumer_secret": credentials["consumer_secret"]}
+        )
     elif auth_method == "password":
         conn["password"] = credentials["password"]
         extra["security_token"] = credentials["security_token"]

@@ -1,9 +1,14 @@
 -- Publish one sync: swap the org's snapshot and record history, all in the caller's one transaction.
--- Parameters: %(sync_id)s, %(org_id)s, %(seen_at)s (the sync's start: when this state was read).
+-- Parameters: %(sync_id)s, %(org_id)s and the org's facts; the sync's start time is when this state
+-- was read, so it stamps history.
 
 -- name: lock_org
 -- Two syncs of one org never publish at the same time.
 SELECT pg_advisory_xact_lock(hashtext('salesforce_access:' || %(org_id)s));
+
+-- name: seen_at
+CREATE TEMP TABLE publishing ON COMMIT DROP AS
+SELECT started_at AS seen_at FROM {schema}.sync_runs WHERE sync_id = %(sync_id)s;
 
 -- name: check_duplicates
 SELECT grant_id, count(*) FROM {schema}.stage_grants
@@ -34,14 +39,14 @@ WHERE e.sync_id = %(sync_id)s
 
 -- name: history_still_held
 UPDATE {schema}.grant_history h
-SET last_seen_at = %(seen_at)s, last_seen_sync_id = %(sync_id)s
+SET last_seen_at = (SELECT seen_at FROM publishing), last_seen_sync_id = %(sync_id)s
 FROM {schema}.grants g
 WHERE h.org_id = %(org_id)s AND h.revoked_at IS NULL
   AND g.org_id = h.org_id AND g.grant_id = h.grant_id;
 
 -- name: history_revoked
 UPDATE {schema}.grant_history h
-SET revoked_at = %(seen_at)s, revoked_sync_id = %(sync_id)s
+SET revoked_at = (SELECT seen_at FROM publishing), revoked_sync_id = %(sync_id)s
 WHERE h.org_id = %(org_id)s AND h.revoked_at IS NULL
   AND NOT EXISTS (SELECT 1 FROM {schema}.grants g WHERE g.org_id = h.org_id AND g.grant_id = h.grant_id);
 
@@ -49,13 +54,39 @@ WHERE h.org_id = %(org_id)s AND h.revoked_at IS NULL
 INSERT INTO {schema}.grant_history
     (org_id, grant_id, entitlement_id, principal_type, principal_id, first_seen_at, last_seen_at,
      revoked_at, first_seen_sync_id, last_seen_sync_id, revoked_sync_id)
-SELECT g.org_id, g.grant_id, g.entitlement_id, g.principal_type, g.principal_id, %(seen_at)s, %(seen_at)s,
+SELECT g.org_id, g.grant_id, g.entitlement_id, g.principal_type, g.principal_id, (SELECT seen_at FROM publishing), (SELECT seen_at FROM publishing),
        NULL, %(sync_id)s, %(sync_id)s, NULL
 FROM {schema}.grants g
 WHERE g.org_id = %(org_id)s
   AND NOT EXISTS (SELECT 1 FROM {schema}.grant_history h
                   WHERE h.org_id = g.org_id AND h.grant_id = g.grant_id AND h.revoked_at IS NULL)
 ON CONFLICT (org_id, grant_id, first_seen_sync_id) DO NOTHING;
+
+-- name: published_counts
+SELECT 'resources.' || resource_type, count(*)::int FROM {schema}.resources
+WHERE org_id = %(org_id)s GROUP BY resource_type
+UNION ALL
+SELECT CASE WHEN is_direct THEN 'grants.direct' ELSE 'grants.derived' END, count(*)::int FROM {schema}.grants
+WHERE org_id = %(org_id)s GROUP BY is_direct
+UNION ALL
+SELECT 'entitlements', count(*)::int FROM {schema}.entitlements WHERE org_id = %(org_id)s;
+
+-- name: upsert_org
+INSERT INTO {schema}.orgs (org_id, name, org_name, instance_url, organization_type, is_sandbox,
+                           salesforce_conn_id, last_sync_id, last_synced_at)
+VALUES (%(org_id)s, %(org_name)s, %(salesforce_org_name)s, %(instance_url)s, %(organization_type)s,
+        %(is_sandbox)s, %(salesforce_conn_id)s, %(sync_id)s, (SELECT seen_at FROM publishing))
+ON CONFLICT (org_id) DO UPDATE SET
+    name = EXCLUDED.name, org_name = EXCLUDED.org_name, instance_url = EXCLUDED.instance_url,
+    organization_type = EXCLUDED.organization_type, is_sandbox = EXCLUDED.is_sandbox,
+    salesforce_conn_id = EXCLUDED.salesforce_conn_id, last_sync_id = EXCLUDED.last_sync_id,
+    last_synced_at = EXCLUDED.last_synced_at;
+
+-- name: mark_succeeded
+UPDATE {schema}.sync_runs
+SET status = 'succeeded', finished_at = now(), row_counts = row_counts || %(row_counts)s::jsonb,
+    error_code = NULL, error_message = NULL
+WHERE sync_id = %(sync_id)s;
 
 -- name: clear_staging
 DELETE FROM {schema}.stage_records WHERE sync_id = %(sync_id)s;

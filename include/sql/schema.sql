@@ -152,3 +152,11 @@ INSERT INTO {schema}.resource_types (resource_type, display_name, description) V
     ('connected_application', 'Connected Application', 'A connected app (ConnectedApplication)')
 ON CONFLICT (resource_type) DO UPDATE
     SET display_name = EXCLUDED.display_name, description = EXCLUDED.description;
+
+-- Provisioning request details (added by the provisioning DAG; idempotent).
+ALTER TABLE {schema}.provisioning_requests ADD COLUMN IF NOT EXISTS requested_by text;
+ALTER TABLE {schema}.provisioning_requests ADD COLUMN IF NOT EXISTS user_id text;
+ALTER TABLE {schema}.provisioning_requests ADD COLUMN IF NOT EXISTS entitlement_id text;
+ALTER TABLE {schema}.provisioning_requests ADD COLUMN IF NOT EXISTS dry_run boolean;
+ALTER TABLE {schema}.provisioning_requests ADD COLUMN IF NOT EXISTS warehouse_refreshed_at timestamptz;
+ALTER TABLE {schema}.provisioning_requests ADD COLUMN IF NOT EXISTS warehouse_error text;

@@ -189,23 +189,42 @@ def credentials_from_connection(conn_id: str = "salesforce_default") -> Salesfor
 
 def read_connection(conn_id: str) -> tuple[Any, dict[str, Any]]:
     """Return the Airflow connection and its extras, blank ones dropped (as the provider's hook does)."""
-    from airflow.sdk import Connection
-    from airflow.sdk.exceptions import AirflowNotFoundException
-
-    try:
-        conn = Connection.get(conn_id)
-    except AirflowNotFoundException as exc:
+    conn = _lookup_connection(conn_id)
+    if conn is None:
         raise ConfigurationError(
             f"Airflow connection {conn_id!r} does not exist. Create it with conn type 'salesforce' "
             f"(Admin > Connections, 'airflow connections add', or an AIRFLOW_CONN_{conn_id.upper()} "
             "environment variable)."
-        ) from exc
+        )
     if conn.conn_type != "salesforce":
         raise ConfigurationError(
             f"Airflow connection {conn_id!r} has conn type {conn.conn_type!r}; the Salesforce sign-in "
             "reads connections of type 'salesforce'. Recreate it with that type."
         )
     return conn, _extras(conn.extra_dejson)
+
+
+def _lookup_connection(conn_id: str) -> Any | None:
+    """Find a connection through the Task SDK, or in the metadata database when run as a command."""
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        return Connection.get(conn_id)
+    except AirflowNotFoundException:
+        pass
+
+    # Outside a task (the preflight and oauth_setup commands) the Task SDK sees environment variables
+    # and secrets backends only; connections saved in the UI live in the metadata database.
+    from airflow.exceptions import AirflowException
+    from airflow.models.connection import Connection as StoredConnection
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return StoredConnection.get_connection_from_secrets(conn_id)
+    except (AirflowException, SQLAlchemyError, RuntimeError):
+        # Not there, no database here, or inside a task, where the ORM is off limits.
+        return None
 
 
 def credentials_from_fields(

@@ -114,9 +114,10 @@ class SalesforceClient:
             yield page["records"]
             if page.get("done", True) or not page.get("nextRecordsUrl"):
                 return
-            next_url = page["nextRecordsUrl"]
             page = self.call(
-                lambda sf: sf.query_more(next_url, identifier_is_url=True, headers=headers),
+                lambda sf, next_url=page["nextRecordsUrl"]: sf.query_more(
+                    next_url, identifier_is_url=True, headers=headers
+                ),
                 context=context or soql,
             )
 

@@ -101,7 +101,8 @@ def queries_for(resource_type: str, options: SyncOptions) -> list[ObjectQuery]:
             ),
             ObjectQuery(
                 "PermissionSetGroupComponent",
-                "SELECT Id, PermissionSetGroupId, PermissionSetId FROM PermissionSetGroupComponent ORDER BY Id",
+                "SELECT Id, PermissionSetGroupId, PermissionSetId FROM PermissionSetGroupComponent "
+                "ORDER BY Id",
             ),
             ObjectQuery(
                 "PermissionSetGroupAssignment",
@@ -139,7 +140,8 @@ def queries_for(resource_type: str, options: SyncOptions) -> list[ObjectQuery]:
                 "Territory2",
                 "SELECT Id, Name, DeveloperName, Description, ParentTerritory2Id, Territory2ModelId, "
                 "Territory2TypeId FROM Territory2 "
-                "WHERE Territory2ModelId IN (SELECT Id FROM Territory2Model WHERE State = 'Active') ORDER BY Id",
+                "WHERE Territory2ModelId IN (SELECT Id FROM Territory2Model WHERE State = 'Active') "
+                "ORDER BY Id",
             ),
             ObjectQuery(
                 "UserTerritory2Association",
@@ -187,8 +189,8 @@ def extract_resource_type(
                 raise FeatureNotEnabledError(
                     "Territories were requested (sync_territories is true) but this org does not have "
                     "Enterprise Territory Management 2.0 turned on, so Salesforce has no Territory2 objects. "
-                    "Turn it on in Setup > Territory Settings > Enable Enterprise Territory Management, or set "
-                    "sync_territories to false for this org.",
+                    "Turn it on in Setup > Territory Settings > Enable Enterprise Territory Management, "
+                    "or set sync_territories to false for this org.",
                     error_code="INVALID_TYPE",
                 ) from exc
             raise

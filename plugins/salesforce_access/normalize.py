@@ -41,18 +41,49 @@ ROLE_GROUP_TYPES["RoleAndSubordinatesInternal"] = ("tree", "internal")
 TERRITORY_GROUP_TYPES = {"Territory": "self", "TerritoryAndSubordinates": "tree"}
 
 RESOURCE_COLUMNS = [
-    "sync_id", "org_id", "resource_type", "resource_id", "display_name", "description",
-    "parent_resource_type", "parent_resource_id", "attributes", "login", "email", "status",
-    "account_type", "user_type", "last_login_at", "profile_id", "role_id",
-]  # fmt: skip
+    "sync_id",
+    "org_id",
+    "resource_type",
+    "resource_id",
+    "display_name",
+    "description",
+    "parent_resource_type",
+    "parent_resource_id",
+    "attributes",
+    "login",
+    "email",
+    "status",
+    "account_type",
+    "user_type",
+    "last_login_at",
+    "profile_id",
+    "role_id",
+]
 ENTITLEMENT_COLUMNS = [
-    "sync_id", "org_id", "entitlement_id", "resource_type", "resource_id", "slug", "display_name",
-    "description", "grantable_to",
-]  # fmt: skip
+    "sync_id",
+    "org_id",
+    "entitlement_id",
+    "resource_type",
+    "resource_id",
+    "slug",
+    "display_name",
+    "description",
+    "grantable_to",
+]
 GRANT_COLUMNS = [
-    "sync_id", "org_id", "grant_id", "entitlement_id", "resource_type", "resource_id", "principal_type",
-    "principal_id", "is_direct", "sources", "source_record_id", "expires_at",
-]  # fmt: skip
+    "sync_id",
+    "org_id",
+    "grant_id",
+    "entitlement_id",
+    "resource_type",
+    "resource_id",
+    "principal_type",
+    "principal_id",
+    "is_direct",
+    "sources",
+    "source_record_id",
+    "expires_at",
+]
 EDGE_COLUMNS = ["sync_id", "src_entitlement_id", "dst_entitlement_id", "principal_filter"]
 
 
@@ -212,8 +243,19 @@ class Normalizer:
 
     def users(self) -> None:
         for frame in self.records("User"):
-            frame = _with_columns(frame, ["FirstName", "LastName", "Email", "UserType", "LastLoginDate",
-                                          "UserRoleId", "ProfileId", "Profile.UserLicense.LicenseDefinitionKey"])  # fmt: skip
+            frame = _with_columns(
+                frame,
+                [
+                    "FirstName",
+                    "LastName",
+                    "Email",
+                    "UserType",
+                    "LastLoginDate",
+                    "UserRoleId",
+                    "ProfileId",
+                    "Profile.UserLicense.LicenseDefinitionKey",
+                ],
+            )
             user_type = frame["UserType"].fillna("").astype(str)
             self.skip("User with empty UserType", frame.loc[user_type == "", "Id"].tolist())
             keep = user_type != ""
@@ -232,8 +274,11 @@ class Normalizer:
                 frame.loc[unparsed, "Id"].tolist(),
             )
 
-            display = (frame["FirstName"].fillna("").astype(str).str.strip() + " "
-                       + frame["LastName"].fillna("").astype(str).str.strip()).str.strip()  # fmt: skip
+            display = (
+                frame["FirstName"].fillna("").astype(str).str.strip()
+                + " "
+                + frame["LastName"].fillna("").astype(str).str.strip()
+            ).str.strip()
             display = display.where(display != "", frame["Username"])
             active = frame["IsActive"].astype(bool)
             frozen = frame["Id"].isin(self.lookups.frozen_user_ids)
@@ -291,10 +336,16 @@ class Normalizer:
         self.write("resources", resources, RESOURCE_COLUMNS)
         self.write(
             "entitlements",
-            _entitlements("role", frame["Id"], "assigned", frame["Name"] + " Role",
-                          "Has the " + frame["Name"] + " role", ["user"]),
+            _entitlements(
+                "role",
+                frame["Id"],
+                "assigned",
+                frame["Name"] + " Role",
+                "Has the " + frame["Name"] + " role",
+                ["user"],
+            ),
             ENTITLEMENT_COLUMNS,
-        )  # fmt: skip
+        )
 
     def profiles(self) -> None:
         profiles = list(self.lookups.profiles.values())
@@ -313,10 +364,16 @@ class Normalizer:
         self.write("resources", resources, RESOURCE_COLUMNS)
         self.write(
             "entitlements",
-            _entitlements("profile", frame["Id"], "assigned", frame["Name"] + " Profile",
-                          "Has the " + frame["Name"] + " profile", ["user"]),
+            _entitlements(
+                "profile",
+                frame["Id"],
+                "assigned",
+                frame["Name"] + " Profile",
+                "Has the " + frame["Name"] + " profile",
+                ["user"],
+            ),
             ENTITLEMENT_COLUMNS,
-        )  # fmt: skip
+        )
 
     # -- permission sets and permission set groups ---------------------------------------------------
 
@@ -337,10 +394,16 @@ class Normalizer:
             self.write("resources", resources, RESOURCE_COLUMNS)
             self.write(
                 "entitlements",
-                _entitlements("permission", frame["Id"], "assigned", label + " Permission Set",
-                              "Assigned the " + label + " permission set", ["user", "permission_set_group"]),
+                _entitlements(
+                    "permission",
+                    frame["Id"],
+                    "assigned",
+                    label + " Permission Set",
+                    "Assigned the " + label + " permission set",
+                    ["user", "permission_set_group"],
+                ),
                 ENTITLEMENT_COLUMNS,
-            )  # fmt: skip
+            )
 
         for frame in self.records("PermissionSetAssignment"):
             frame = _with_columns(frame, ["ExpirationDate", "PermissionSetGroupId"])
@@ -351,10 +414,17 @@ class Normalizer:
             frame = frame.loc[wanted]
             self.write(
                 "grants",
-                _grants("permission", frame["PermissionSetId"], "assigned", "user", frame["AssigneeId"],
-                        frame["Id"], expires_at=frame["ExpirationDate"]),
+                _grants(
+                    "permission",
+                    frame["PermissionSetId"],
+                    "assigned",
+                    "user",
+                    frame["AssigneeId"],
+                    frame["Id"],
+                    expires_at=frame["ExpirationDate"],
+                ),
                 GRANT_COLUMNS,
-            )  # fmt: skip
+            )
 
     def permission_set_groups(self) -> None:
         groups = self.all_records("PermissionSetGroup")
@@ -373,34 +443,55 @@ class Normalizer:
             self.write("resources", resources, RESOURCE_COLUMNS)
             self.write(
                 "entitlements",
-                _entitlements("permission_set_group", frame["Id"], "member", label + " Permission Set Group Member",
-                              "Member of the " + label + " permission set group", ["user"]),
+                _entitlements(
+                    "permission_set_group",
+                    frame["Id"],
+                    "member",
+                    label + " Permission Set Group Member",
+                    "Member of the " + label + " permission set group",
+                    ["user"],
+                ),
                 ENTITLEMENT_COLUMNS,
-            )  # fmt: skip
+            )
 
         for frame in self.records("PermissionSetGroupComponent"):
             frame = frame.loc[frame["PermissionSetId"].map(self.ordinary_permission_set)]
             self.write(
                 "grants",
-                _grants("permission", frame["PermissionSetId"], "assigned", "permission_set_group",
-                        frame["PermissionSetGroupId"], frame["Id"]),
+                _grants(
+                    "permission",
+                    frame["PermissionSetId"],
+                    "assigned",
+                    "permission_set_group",
+                    frame["PermissionSetGroupId"],
+                    frame["Id"],
+                ),
                 GRANT_COLUMNS,
-            )  # fmt: skip
+            )
             self.write(
                 "entitlement_edges",
-                _edges("permission_set_group:" + frame["PermissionSetGroupId"] + ":member",
-                       "permission:" + frame["PermissionSetId"] + ":assigned"),
+                _edges(
+                    "permission_set_group:" + frame["PermissionSetGroupId"] + ":member",
+                    "permission:" + frame["PermissionSetId"] + ":assigned",
+                ),
                 EDGE_COLUMNS,
-            )  # fmt: skip
+            )
 
         for frame in self.records("PermissionSetGroupAssignment"):
             frame = _with_columns(frame, ["ExpirationDate"])
             self.write(
                 "grants",
-                _grants("permission_set_group", frame["PermissionSetGroupId"], "member", "user",
-                        frame["AssigneeId"], frame["Id"], expires_at=frame["ExpirationDate"]),
+                _grants(
+                    "permission_set_group",
+                    frame["PermissionSetGroupId"],
+                    "member",
+                    "user",
+                    frame["AssigneeId"],
+                    frame["Id"],
+                    expires_at=frame["ExpirationDate"],
+                ),
                 GRANT_COLUMNS,
-            )  # fmt: skip
+            )
 
     # -- groups -------------------------------------------------------------------------------------
 
@@ -409,8 +500,10 @@ class Normalizer:
             frame = _with_columns(frame, ["Name", "RelatedId", "Related.Name", "DeveloperName"])
             computed = frame["Type"].isin(set(GROUP_SUFFIXES) | {"Organization"})
             missing_related = computed & frame["Related.Name"].isna() & (frame["Type"] != "Organization")
-            self.skip("Group of a computed type without its related record (named from the group)",
-                      frame.loc[missing_related, "Id"].tolist())  # fmt: skip
+            self.skip(
+                "Group of a computed type without its related record (named from the group)",
+                frame.loc[missing_related, "Id"].tolist(),
+            )
 
             base = frame["Related.Name"].where(frame["Related.Name"].notna(), frame["Name"])
             base = base.where(base.notna() & (base != ""), frame["DeveloperName"]).fillna(frame["Id"])
@@ -427,10 +520,16 @@ class Normalizer:
             self.write("resources", resources, RESOURCE_COLUMNS)
             self.write(
                 "entitlements",
-                _entitlements("group", frame["Id"], "member", display + " Group Member",
-                              "Member of the " + display + " group", ["user", "group"]),
+                _entitlements(
+                    "group",
+                    frame["Id"],
+                    "member",
+                    display + " Group Member",
+                    "Member of the " + display + " group",
+                    ["user", "group"],
+                ),
                 ENTITLEMENT_COLUMNS,
-            )  # fmt: skip
+            )
             self.write(
                 "entitlement_edges", self.computed_group_edges(frame, territories_synced), EDGE_COLUMNS
             )
@@ -438,8 +537,10 @@ class Normalizer:
         for frame in self.records("GroupMember"):
             prefix = frame["UserOrGroupId"].astype(str).str[:3]
             principal_type = prefix.map(PRINCIPAL_TYPE_BY_PREFIX)
-            self.skip("GroupMember whose member is neither a user nor a group",
-                      frame.loc[principal_type.isna(), "Id"].tolist())  # fmt: skip
+            self.skip(
+                "GroupMember whose member is neither a user nor a group",
+                frame.loc[principal_type.isna(), "Id"].tolist(),
+            )
             frame, principal_type = (
                 frame.loc[principal_type.notna()],
                 principal_type.loc[principal_type.notna()],
@@ -521,10 +622,16 @@ class Normalizer:
             self.write("resources", resources, RESOURCE_COLUMNS)
             self.write(
                 "entitlements",
-                _entitlements("connected_application", frame["Id"], "access", frame["Name"] + " Access",
-                              "Can use the " + frame["Name"] + " connected app", ["user"]),
+                _entitlements(
+                    "connected_application",
+                    frame["Id"],
+                    "access",
+                    frame["Name"] + " Access",
+                    "Can use the " + frame["Name"] + " connected app",
+                    ["user"],
+                ),
                 ENTITLEMENT_COLUMNS,
-            )  # fmt: skip
+            )
 
         for frame in self.records("SetupEntityAccess"):
             sources = frame["ParentId"].map(self.access_source)
@@ -571,10 +678,16 @@ class Normalizer:
             roles_offered.update(with_role["RoleInTerritory2"])
             self.write(
                 "grants",
-                _grants("territory", with_role["Territory2Id"], "role:" + with_role["RoleInTerritory2"], "user",
-                        with_role["UserId"], with_role["Id"]),
+                _grants(
+                    "territory",
+                    with_role["Territory2Id"],
+                    "role:" + with_role["RoleInTerritory2"],
+                    "user",
+                    with_role["UserId"],
+                    with_role["Id"],
+                ),
                 GRANT_COLUMNS,
-            )  # fmt: skip
+            )
 
         if not territories:
             return
@@ -595,14 +708,26 @@ class Normalizer:
         )
         self.write("resources", resources, RESOURCE_COLUMNS)
         entitlements = [
-            _entitlements("territory", frame["Id"], "member", frame["Name"] + " Territory Member",
-                          "Member of the " + frame["Name"] + " territory", ["user"])
-        ]  # fmt: skip
+            _entitlements(
+                "territory",
+                frame["Id"],
+                "member",
+                frame["Name"] + " Territory Member",
+                "Member of the " + frame["Name"] + " territory",
+                ["user"],
+            )
+        ]
         for value in sorted(roles_offered):
             entitlements.append(
-                _entitlements("territory", frame["Id"], f"role:{value}", frame["Name"] + f" Territory {value}",
-                              f"Has the {value} role in the " + frame["Name"] + " territory", ["user"])
-            )  # fmt: skip
+                _entitlements(
+                    "territory",
+                    frame["Id"],
+                    f"role:{value}",
+                    frame["Name"] + f" Territory {value}",
+                    f"Has the {value} role in the " + frame["Name"] + " territory",
+                    ["user"],
+                )
+            )
         self.write("entitlements", pd.concat(entitlements, ignore_index=True), ENTITLEMENT_COLUMNS)
 
 

@@ -116,7 +116,8 @@ def load_settings(path: str | os.PathLike | None = None) -> PipelineSettings:
         name = entry.get("name", "")
         if not isinstance(name, str) or not _ORG_NAME.match(name):
             raise ConfigurationError(
-                f"{entry_where}: name {name!r} must be lower case letters, digits and _ (it becomes a DAG id)."
+                f"{entry_where}: name {name!r} must be lower case letters, digits and _ "
+                "(it becomes a DAG id)."
             )
         extra = sorted(set(entry) - {"name", "salesforce_conn_id", "options", "schedule"})
         if extra:

@@ -29,7 +29,9 @@ DROPPED_GRANTS = {
 
 def resolve_options(org: OrgConfig, params: dict[str, Any] | None) -> SyncOptions:
     """The org's configured options with a manual run's overrides (only keys that are options)."""
-    overrides = {key: value for key, value in (params or {}).items() if key in SyncOptions.__dataclass_fields__}
+    overrides = {
+        key: value for key, value in (params or {}).items() if key in SyncOptions.__dataclass_fields__
+    }
     return org.options.merged(overrides, where=f"run conf of org {org.name!r}")
 
 
@@ -49,8 +51,13 @@ def start_sync(
                 (sync_id, org.name, dag_id, dag_run_id, json.dumps(options.as_dict(), sort_keys=True)),
             )
             # Staging rows of runs that died without cleaning up (a killed worker) are no longer needed.
-            for table in ("stage_records", "stage_resources", "stage_entitlements", "stage_grants",
-                          "stage_entitlement_edges"):  # fmt: skip
+            for table in (
+                "stage_records",
+                "stage_resources",
+                "stage_entitlements",
+                "stage_grants",
+                "stage_entitlement_edges",
+            ):
                 cursor.execute(
                     f'DELETE FROM "{settings.schema}".{table} s USING "{settings.schema}".sync_runs r '
                     "WHERE r.sync_id = s.sync_id AND r.status <> 'running'"
@@ -86,13 +93,19 @@ def sign_in_and_check(settings: PipelineSettings, org: OrgConfig, options: SyncO
     }
     with warehouse.connect(settings.warehouse_conn_id) as conn, conn.cursor() as cursor:
         cursor.execute(
-            f'UPDATE "{settings.schema}".sync_runs SET org_id = %s, api_calls = api_calls + %s WHERE sync_id = %s',
+            f'UPDATE "{settings.schema}".sync_runs SET org_id = %s, api_calls = api_calls + %s '
+            "WHERE sync_id = %s",
             (report.org_id, client.api_calls, sync_id),
         )
     log.info(
         "Org %s (%s, %s, sandbox=%s) at %s; integration user %s",
-        report.org_id, report.org_name, report.edition, report.is_sandbox, org_info["instance_url"], report.username,
-    )  # fmt: skip
+        report.org_id,
+        report.org_name,
+        report.edition,
+        report.is_sandbox,
+        org_info["instance_url"],
+        report.username,
+    )
     return org_info
 
 
@@ -102,7 +115,11 @@ def extract_resource_type(
     """Stage the records of one resource type; record its counts, API calls and coverage."""
     reason = extract.skipped_reason(resource_type, options)
     if reason:
-        _record(settings, sync_id, coverage=[{"resource_type": resource_type, "status": "skipped", "reason": reason}])
+        _record(
+            settings,
+            sync_id,
+            coverage=[{"resource_type": resource_type, "status": "skipped", "reason": reason}],
+        )
         log.info("Skipped resource type %s: %s", resource_type, reason)
         return {}
 
@@ -126,9 +143,7 @@ def extract_resource_type(
     return counts
 
 
-def normalize(
-    settings: PipelineSettings, options: SyncOptions, sync_id: str, org_id: str
-) -> dict[str, Any]:
+def normalize(settings: PipelineSettings, options: SyncOptions, sync_id: str, org_id: str) -> dict[str, Any]:
     """Build the org's resources, entitlements and grants (derived ones included) in staging."""
     from salesforce_access.normalize import Normalizer
 
@@ -137,9 +152,9 @@ def normalize(
         with conn.cursor() as cursor:
             for table in ("stage_resources", "stage_entitlements", "stage_grants", "stage_entitlement_edges"):
                 cursor.execute(f'DELETE FROM "{settings.schema}".{table} WHERE sync_id = %s', (sync_id,))
-        result = Normalizer(conn, sync_id=sync_id, org_id=org_id, schema=settings.schema, options=options).run(
-            resource_types
-        )
+        result = Normalizer(
+            conn, sync_id=sync_id, org_id=org_id, schema=settings.schema, options=options
+        ).run(resource_types)
 
         params = {"sync_id": sync_id, "org_id": org_id}
         with conn.cursor() as cursor:
@@ -151,61 +166,47 @@ def normalize(
                 elif name == "insert_derived_grants":
                     result.rows["derived_grants"] = cursor.rowcount
 
-    coverage = [{"status": "skipped_records", "reason": reason, "count": count} for reason, count in sorted(result.skipped.items())]
+    coverage = [
+        {"status": "skipped_records", "reason": reason, "count": count}
+        for reason, count in sorted(result.skipped.items())
+    ]
     _record(settings, sync_id, coverage=coverage)
-    log.info("Normalized sync %s: %s derived grants, %s", sync_id, result.rows["derived_grants"], result.as_dict())
+    log.info(
+        "Normalized sync %s: %s derived grants, %s", sync_id, result.rows["derived_grants"], result.as_dict()
+    )
     return result.as_dict()
 
 
 def publish(settings: PipelineSettings, org: OrgConfig, sync_id: str, org_info: dict) -> dict[str, int]:
-    """Swap the org's published snapshot for this sync's, update grant history and the org, in one transaction."""
-    schema = f'"{settings.schema}"'
-    org_id = org_info["org_id"]
+    """Swap in the org's new snapshot, update grant history, the org and the run, in one transaction."""
+    params = {
+        "sync_id": sync_id,
+        "org_id": org_info["org_id"],
+        "org_name": org.name,
+        "salesforce_org_name": org_info.get("org_name"),
+        "instance_url": org_info.get("instance_url"),
+        "organization_type": org_info.get("organization_type"),
+        "is_sandbox": org_info.get("is_sandbox"),
+        "salesforce_conn_id": org.salesforce_conn_id,
+    }
+    counts: dict[str, int] = {}
 
     with warehouse.connect(settings.warehouse_conn_id) as conn, conn.cursor() as cursor:
-        cursor.execute(f"SELECT started_at FROM {schema}.sync_runs WHERE sync_id = %s", (sync_id,))
-        (seen_at,) = cursor.fetchone()
-        params = {"sync_id": sync_id, "org_id": org_id, "seen_at": seen_at}
-        counts: dict[str, int] = {}
         for name, statement in warehouse.sql_statements("publish", settings.schema).items():
+            if name == "mark_succeeded":
+                params["row_counts"] = json.dumps(counts)
             cursor.execute(statement, params)
             if name == "check_duplicates" and cursor.rowcount:
                 raise SalesforceAccessError(
-                    f"Sync {sync_id} produced duplicate grant ids {cursor.fetchall()}; nothing was published. "
-                    "This is a bug in the pipeline: please report it with the sync id."
+                    f"Sync {sync_id} produced duplicate grant ids {cursor.fetchall()}; nothing was "
+                    "published. This is a bug in the pipeline: please report it with the sync id."
                 )
             if name.startswith("history_"):
                 counts[name] = cursor.rowcount
+            elif name == "published_counts":
+                counts.update(dict(cursor.fetchall()))
 
-        cursor.execute(
-            f"SELECT resource_type, count(*) FROM {schema}.resources WHERE org_id = %s GROUP BY 1", (org_id,)
-        )
-        counts.update({f"resources.{rt}": n for rt, n in cursor.fetchall()})
-        cursor.execute(
-            f"SELECT is_direct, count(*) FROM {schema}.grants WHERE org_id = %s GROUP BY 1", (org_id,)
-        )
-        by_kind = dict(cursor.fetchall())
-        counts["grants.direct"], counts["grants.derived"] = by_kind.get(True, 0), by_kind.get(False, 0)
-        cursor.execute(f"SELECT count(*) FROM {schema}.entitlements WHERE org_id = %s", (org_id,))
-        counts["entitlements"] = cursor.fetchone()[0]
-
-        cursor.execute(
-            f"INSERT INTO {schema}.orgs (org_id, name, org_name, instance_url, organization_type, is_sandbox, "
-            "salesforce_conn_id, last_sync_id, last_synced_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT (org_id) DO UPDATE SET name = EXCLUDED.name, org_name = EXCLUDED.org_name, "
-            "instance_url = EXCLUDED.instance_url, organization_type = EXCLUDED.organization_type, "
-            "is_sandbox = EXCLUDED.is_sandbox, salesforce_conn_id = EXCLUDED.salesforce_conn_id, "
-            "last_sync_id = EXCLUDED.last_sync_id, last_synced_at = EXCLUDED.last_synced_at",
-            (org_id, org.name, org_info.get("org_name"), org_info.get("instance_url"),
-             org_info.get("organization_type"), org_info.get("is_sandbox"), org.salesforce_conn_id, sync_id, seen_at),
-        )  # fmt: skip
-        cursor.execute(
-            f"UPDATE {schema}.sync_runs SET status = 'succeeded', finished_at = now(), "
-            "row_counts = row_counts || %s::jsonb, error_code = NULL, error_message = NULL WHERE sync_id = %s",
-            (json.dumps(counts), sync_id),
-        )
-
-    log.info("Published sync %s of org %s (%s): %s", sync_id, org.name, org_id, counts)
+    log.info("Published sync %s of org %s (%s): %s", sync_id, org.name, params["org_id"], counts)
     return counts
 
 
@@ -222,8 +223,13 @@ def finalize(settings: PipelineSettings, sync_id: str) -> str:
             "error_message = coalesce(error_message, %s) WHERE sync_id = %s",
             ("A task of this run did not finish; see its Airflow task log.", sync_id),
         )
-        for table in ("stage_records", "stage_resources", "stage_entitlements", "stage_grants",
-                      "stage_entitlement_edges"):  # fmt: skip
+        for table in (
+            "stage_records",
+            "stage_resources",
+            "stage_entitlements",
+            "stage_grants",
+            "stage_entitlement_edges",
+        ):
             cursor.execute(f"DELETE FROM {schema}.{table} WHERE sync_id = %s", (sync_id,))
     return "failed"
 
@@ -253,7 +259,7 @@ def _record_failure(settings: PipelineSettings, sync_id: str, message: str, code
     try:
         with warehouse.connect(settings.warehouse_conn_id) as conn, conn.cursor() as cursor:
             cursor.execute(
-                f'UPDATE "{settings.schema}".sync_runs SET status = \'failed\', finished_at = now(), '
+                f"UPDATE \"{settings.schema}\".sync_runs SET status = 'failed', finished_at = now(), "
                 "error_message = coalesce(error_message, %s), error_code = coalesce(error_code, %s) "
                 "WHERE sync_id = %s",
                 (message[:4000], code, sync_id),

@@ -26,11 +26,21 @@ def _token_call(local_org, data, auth=None):
 
 
 def test_client_credentials_with_basic_auth_answers_like_salesforce(local_org, ids):
-    response = _token_call(local_org, {"grant_type": "client_credentials"}, (orgdata.CONSUMER_KEY, orgdata.CONSUMER_SECRET))
+    response = _token_call(
+        local_org, {"grant_type": "client_credentials"}, (orgdata.CONSUMER_KEY, orgdata.CONSUMER_SECRET)
+    )
 
     body = response.json()
     assert response.status_code == 200
-    assert sorted(body) == ["access_token", "id", "instance_url", "issued_at", "scope", "signature", "token_type"]
+    assert sorted(body) == [
+        "access_token",
+        "id",
+        "instance_url",
+        "issued_at",
+        "scope",
+        "signature",
+        "token_type",
+    ]
     assert body["instance_url"] == local_org.url
     assert body["token_type"] == "Bearer"
     assert body["id"] == f"{local_org.url}/id/{ids['org']}/{ids['user_int']}"
@@ -38,13 +48,18 @@ def test_client_credentials_with_basic_auth_answers_like_salesforce(local_org, i
 
 
 def test_client_credentials_in_the_body_runs_as_the_configured_user(local_org, ids):
-    response = _token_call(local_org, {"grant_type": "client_credentials", "client_id": orgdata.CONSUMER_KEY,
-                                       "client_secret": orgdata.CONSUMER_SECRET})  # fmt: skip
+    response = _token_call(
+        local_org,
+        {
+            "grant_type": "client_credentials",
+            "client_id": orgdata.CONSUMER_KEY,
+            "client_secret": orgdata.CONSUMER_SECRET,
+        },
+    )
 
     sf = direct_client(local_org, response.json()["access_token"])
-    assert sf.query("SELECT Username FROM User WHERE Id = '%s'" % ids["user_int"])["records"][0]["Username"] == (
-        orgdata.INTEGRATION_USER
-    )
+    records = sf.query(f"SELECT Username FROM User WHERE Id = '{ids['user_int']}'")["records"]
+    assert [r["Username"] for r in records] == [orgdata.INTEGRATION_USER]
 
 
 @pytest.mark.parametrize(
@@ -62,8 +77,13 @@ def test_client_credentials_failures(local_org, key, secret, error, description)
 
 
 def test_client_credentials_through_simple_salesforce(local_org):
-    sf = Salesforce(consumer_key=orgdata.CONSUMER_KEY, consumer_secret=orgdata.CONSUMER_SECRET, domain="acme.my",
-                    session=local_org.loopback_session(), version=API_VERSION)  # fmt: skip
+    sf = Salesforce(
+        consumer_key=orgdata.CONSUMER_KEY,
+        consumer_secret=orgdata.CONSUMER_SECRET,
+        domain="acme.my",
+        session=local_org.loopback_session(),
+        version=API_VERSION,
+    )
 
     assert sf.sf_instance == local_org.url.removeprefix("https://")
     assert sf.query("SELECT COUNT() FROM Organization")["totalSize"] == 1
@@ -71,8 +91,12 @@ def test_client_credentials_through_simple_salesforce(local_org):
 
 def test_client_credentials_wrong_secret_raises_authentication_failed(local_org):
     with pytest.raises(SalesforceAuthenticationFailed) as failure:
-        Salesforce(consumer_key=orgdata.CONSUMER_KEY, consumer_secret="nope", domain="acme.my",
-                   session=local_org.loopback_session())  # fmt: skip
+        Salesforce(
+            consumer_key=orgdata.CONSUMER_KEY,
+            consumer_secret="nope",
+            domain="acme.my",
+            session=local_org.loopback_session(),
+        )
 
     assert failure.value.code == "invalid_client"
     assert failure.value.auth_message == "invalid client credentials"
@@ -83,21 +107,33 @@ def test_client_credentials_without_run_as_user(local_org, org_data):
     fixture["org"]["oauth_apps"][0]["client_credentials_user"] = None
     local_org.control.load_fixture(fixture)
 
-    response = _token_call(local_org, {"grant_type": "client_credentials"}, (orgdata.CONSUMER_KEY, orgdata.CONSUMER_SECRET))
+    response = _token_call(
+        local_org, {"grant_type": "client_credentials"}, (orgdata.CONSUMER_KEY, orgdata.CONSUMER_SECRET)
+    )
 
-    assert response.json() == {"error": "invalid_grant", "error_description": "no client credentials user enabled"}
+    assert response.json() == {
+        "error": "invalid_grant",
+        "error_description": "no client credentials user enabled",
+    }
 
 
 def test_jwt_bearer_through_simple_salesforce(local_org, org_data):
-    sf = Salesforce(username=orgdata.ADMIN_USER, consumer_key=orgdata.CONSUMER_KEY, privatekey=org_data.private_key,
-                    session=local_org.loopback_session(), version=API_VERSION)  # fmt: skip
+    sf = Salesforce(
+        username=orgdata.ADMIN_USER,
+        consumer_key=orgdata.CONSUMER_KEY,
+        privatekey=org_data.private_key,
+        session=local_org.loopback_session(),
+        version=API_VERSION,
+    )
 
     records = sf.query("SELECT Username FROM User WHERE Username = 'admin@acme.test'")["records"]
     assert [r["Username"] for r in records] == [orgdata.ADMIN_USER]
 
 
 def test_jwt_response_has_no_refresh_token_nor_signature(local_org, org_data):
-    response = _token_call(local_org, {"grant_type": JWT_GRANT, "assertion": jwt_assertion(org_data.private_key)})
+    response = _token_call(
+        local_org, {"grant_type": JWT_GRANT, "assertion": jwt_assertion(org_data.private_key)}
+    )
 
     assert sorted(response.json()) == ["access_token", "id", "instance_url", "scope", "token_type"]
 
@@ -122,14 +158,18 @@ def test_jwt_accepted_audiences_and_numeric_exp(local_org, org_data, audience):
     ],
 )
 def test_jwt_failures(local_org, org_data, claims, error, description):
-    response = _token_call(local_org, {"grant_type": JWT_GRANT, "assertion": jwt_assertion(org_data.private_key, **claims)})
+    response = _token_call(
+        local_org, {"grant_type": JWT_GRANT, "assertion": jwt_assertion(org_data.private_key, **claims)}
+    )
 
     assert response.status_code == 400
     assert response.json() == {"error": error, "error_description": description}
 
 
 def test_jwt_signed_with_another_key_is_an_invalid_assertion(local_org, org_data):
-    response = _token_call(local_org, {"grant_type": JWT_GRANT, "assertion": jwt_assertion(org_data.other_key)})
+    response = _token_call(
+        local_org, {"grant_type": JWT_GRANT, "assertion": jwt_assertion(org_data.other_key)}
+    )
 
     assert response.json() == {"error": "invalid_grant", "error_description": "invalid assertion"}
 
@@ -142,48 +182,91 @@ def test_jwt_user_granted_by_permission_set_is_pre_authorised(local_org, org_dat
 
 
 def test_jwt_failure_through_simple_salesforce(local_org, org_data):
-    with pytest.raises(SalesforceAuthenticationFailed) as failure:
-        Salesforce(username="user1@acme.test", consumer_key=orgdata.CONSUMER_KEY, privatekey=org_data.private_key,
-                   session=local_org.loopback_session())  # fmt: skip
+    with (
+        pytest.raises(SalesforceAuthenticationFailed) as failure,
+        pytest.warns(UserWarning, match="self-authorize"),
+    ):
+        Salesforce(
+            username="user1@acme.test",
+            consumer_key=orgdata.CONSUMER_KEY,
+            privatekey=org_data.private_key,
+            session=local_org.loopback_session(),
+        )
 
-    assert (failure.value.code, failure.value.auth_message) == ("invalid_grant", "user hasn't approved this consumer")
+    assert (failure.value.code, failure.value.auth_message) == (
+        "invalid_grant",
+        "user hasn't approved this consumer",
+    )
 
 
 def test_refresh_token_flow(local_org):
-    response = _token_call(local_org, {"grant_type": "refresh_token", "refresh_token": orgdata.REFRESH_TOKEN,
-                                       "client_id": orgdata.CONSUMER_KEY, "client_secret": orgdata.CONSUMER_SECRET})  # fmt: skip
+    response = _token_call(
+        local_org,
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": orgdata.REFRESH_TOKEN,
+            "client_id": orgdata.CONSUMER_KEY,
+            "client_secret": orgdata.CONSUMER_SECRET,
+        },
+    )
 
     assert response.status_code == 200
     assert "refresh_token" not in response.json()
-    assert direct_client(local_org, response.json()["access_token"]).query("SELECT Id FROM Organization")["totalSize"] == 1
+    assert (
+        direct_client(local_org, response.json()["access_token"]).query("SELECT Id FROM Organization")[
+            "totalSize"
+        ]
+        == 1
+    )
 
 
 def test_unknown_refresh_token(local_org):
-    response = _token_call(local_org, {"grant_type": "refresh_token", "refresh_token": "5Aep-revoked",
-                                       "client_id": orgdata.CONSUMER_KEY, "client_secret": orgdata.CONSUMER_SECRET})  # fmt: skip
+    response = _token_call(
+        local_org,
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": "5Aep-revoked",
+            "client_id": orgdata.CONSUMER_KEY,
+            "client_secret": orgdata.CONSUMER_SECRET,
+        },
+    )
 
     assert response.json() == {"error": "invalid_grant", "error_description": "expired access/refresh token"}
 
 
 def test_username_password_oauth_through_simple_salesforce(local_org):
-    sf = Salesforce(username=orgdata.ADMIN_USER, password=orgdata.ADMIN_PASSWORD + orgdata.ADMIN_TOKEN,
-                    consumer_key=orgdata.CONSUMER_KEY, consumer_secret=orgdata.CONSUMER_SECRET,
-                    session=local_org.loopback_session())  # fmt: skip
+    sf = Salesforce(
+        username=orgdata.ADMIN_USER,
+        password=orgdata.ADMIN_PASSWORD + orgdata.ADMIN_TOKEN,
+        consumer_key=orgdata.CONSUMER_KEY,
+        consumer_secret=orgdata.CONSUMER_SECRET,
+        session=local_org.loopback_session(),
+    )
 
     assert sf.query("SELECT Id FROM Organization")["totalSize"] == 1
 
 
 def test_username_password_oauth_bad_password(local_org):
     with pytest.raises(SalesforceAuthenticationFailed) as failure:
-        Salesforce(username=orgdata.ADMIN_USER, password="wrong", consumer_key=orgdata.CONSUMER_KEY,
-                   consumer_secret=orgdata.CONSUMER_SECRET, session=local_org.loopback_session())  # fmt: skip
+        Salesforce(
+            username=orgdata.ADMIN_USER,
+            password="wrong",
+            consumer_key=orgdata.CONSUMER_KEY,
+            consumer_secret=orgdata.CONSUMER_SECRET,
+            session=local_org.loopback_session(),
+        )
 
     assert (failure.value.code, failure.value.auth_message) == ("invalid_grant", "authentication failure")
 
 
 def test_soap_login_through_simple_salesforce(local_org, ids):
-    sf = Salesforce(username=orgdata.ADMIN_USER, password=orgdata.ADMIN_PASSWORD, security_token=orgdata.ADMIN_TOKEN,
-                    session=local_org.loopback_session(), version=API_VERSION)  # fmt: skip
+    sf = Salesforce(
+        username=orgdata.ADMIN_USER,
+        password=orgdata.ADMIN_PASSWORD,
+        security_token=orgdata.ADMIN_TOKEN,
+        session=local_org.loopback_session(),
+        version=API_VERSION,
+    )
 
     assert sf.sf_instance == local_org.url.removeprefix("https://")
     assert sf.session_id.startswith(ids["org"][:15] + "!")
@@ -192,21 +275,33 @@ def test_soap_login_through_simple_salesforce(local_org, ids):
 
 def test_soap_login_bad_token_is_invalid_login_with_http_500(local_org):
     with pytest.raises(SalesforceAuthenticationFailed) as failure:
-        Salesforce(username=orgdata.ADMIN_USER, password=orgdata.ADMIN_PASSWORD, security_token="WRONG",
-                   session=local_org.loopback_session())  # fmt: skip
+        Salesforce(
+            username=orgdata.ADMIN_USER,
+            password=orgdata.ADMIN_PASSWORD,
+            security_token="WRONG",
+            session=local_org.loopback_session(),
+        )
 
     assert failure.value.code == "INVALID_LOGIN"
     assert failure.value.auth_message == "Invalid username, password, security token; or user locked out."
-    raw = local_org.http_session().post(f"{local_org.url}/services/Soap/u/59.0", data=b"<x/>",
-                                        headers={"Content-Type": "text/xml", "SOAPAction": "login"})  # fmt: skip
+    raw = local_org.http_session().post(
+        f"{local_org.url}/services/Soap/u/59.0",
+        data=b"<x/>",
+        headers={"Content-Type": "text/xml", "SOAPAction": "login"},
+    )
     assert raw.status_code == 500
     assert "<faultcode>sf:INVALID_LOGIN</faultcode>" in raw.text
 
 
 def test_soap_login_refuses_versions_after_64(local_org):
     with pytest.raises(SalesforceAuthenticationFailed) as failure:
-        Salesforce(username=orgdata.ADMIN_USER, password=orgdata.ADMIN_PASSWORD, security_token=orgdata.ADMIN_TOKEN,
-                   session=local_org.loopback_session(), version="65.0")  # fmt: skip
+        Salesforce(
+            username=orgdata.ADMIN_USER,
+            password=orgdata.ADMIN_PASSWORD,
+            security_token=orgdata.ADMIN_TOKEN,
+            session=local_org.loopback_session(),
+            version="65.0",
+        )
 
     assert failure.value.code == "UNSUPPORTED_API_VERSION"
 
@@ -216,8 +311,11 @@ def test_expired_sessions_answer_invalid_session_id(local_org, sf, http):
 
     with pytest.raises(SalesforceExpiredSession):
         sf.query("SELECT Id FROM User")
-    raw = http.get(f"{local_org.url}/services/data/v59.0/query", params={"q": "SELECT Id FROM User"},
-                   headers={"Authorization": f"Bearer {sf.session_id}"})  # fmt: skip
+    raw = http.get(
+        f"{local_org.url}/services/data/v59.0/query",
+        params={"q": "SELECT Id FROM User"},
+        headers={"Authorization": f"Bearer {sf.session_id}"},
+    )
     assert raw.status_code == 401
     assert raw.json() == [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
 
@@ -237,7 +335,10 @@ def test_unknown_grant_type_and_journal_without_secrets(local_org, org_data):
     response = _token_call(local_org, {"grant_type": "authorization_code", "code": "x"})
     _token_call(local_org, {"grant_type": JWT_GRANT, "assertion": jwt_assertion(org_data.private_key)})
 
-    assert response.json() == {"error": "unsupported_grant_type", "error_description": "grant type not supported"}
+    assert response.json() == {
+        "error": "unsupported_grant_type",
+        "error_description": "grant type not supported",
+    }
     journal = local_org.control.journal()
     assert [(e["method"], e["path"], e["status"]) for e in journal] == [
         ("POST", "/services/oauth2/token", 400),

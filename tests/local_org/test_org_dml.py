@@ -29,6 +29,10 @@ def _error(call, exception=SalesforceMalformedRequest) -> dict:
     return dict(item)
 
 
+def _duplicate(assignee: str, permission_set: str) -> str:
+    return f"Duplicate PermissionSetAssignment. Assignee: {assignee}; Permission Set: {permission_set}"
+
+
 def _user(ids, **changes) -> dict:
     return {**NEW_USER, "ProfileId": ids["prof_standard"], **changes}
 
@@ -40,20 +44,37 @@ def test_create_user_fills_what_salesforce_computes(sf, ids):
     assert result == {"id": result["id"], "success": True, "errors": []}
     assert result["id"].startswith("005") and len(result["id"]) == 18
     assert (user["Username"], user["Name"], user["UserType"], user["IsActive"]) == (
-        "ann.lovelace@acme.test", "Ann Lovelace", "Standard", True,
-    )  # fmt: skip
+        "ann.lovelace@acme.test",
+        "Ann Lovelace",
+        "Standard",
+        True,
+    )
     assert user["CreatedById"] == ids["user_int"]
-    assert sf.query(f"SELECT PermissionSetId FROM PermissionSetAssignment WHERE AssigneeId = '{result['id']}'")[
-        "records"
-    ][0]["PermissionSetId"] == ids["ps_prof_standard"]
-    assert sf.query(f"SELECT IsFrozen FROM UserLogin WHERE UserId = '{result['id']}'")["records"][0]["IsFrozen"] is False
+    assert (
+        sf.query(f"SELECT PermissionSetId FROM PermissionSetAssignment WHERE AssigneeId = '{result['id']}'")[
+            "records"
+        ][0]["PermissionSetId"]
+        == ids["ps_prof_standard"]
+    )
+    assert (
+        sf.query(f"SELECT IsFrozen FROM UserLogin WHERE UserId = '{result['id']}'")["records"][0]["IsFrozen"]
+        is False
+    )
 
 
 def test_required_fields_missing(sf):
     item = _error(lambda: sf.User.create({"LastName": "Only"}))
 
-    missing = ["Username", "Email", "Alias", "TimeZoneSidKey", "LocaleSidKey", "EmailEncodingKey", "ProfileId",
-               "LanguageLocaleKey"]  # fmt: skip
+    missing = [
+        "Username",
+        "Email",
+        "Alias",
+        "TimeZoneSidKey",
+        "LocaleSidKey",
+        "EmailEncodingKey",
+        "ProfileId",
+        "LanguageLocaleKey",
+    ]
     assert item == {
         "message": f"Required fields are missing: [{', '.join(missing)}]",
         "errorCode": "REQUIRED_FIELD_MISSING",
@@ -64,22 +85,48 @@ def test_required_fields_missing(sf):
 @pytest.mark.parametrize(
     ("changes", "code", "message", "fields"),
     [
-        ({"Alias": "jonathan9"}, "STRING_TOO_LONG", "Alias: data value too large: jonathan9 (max length=8)", ["Alias"]),
-        ({"Email": "not-an-email"}, "INVALID_EMAIL_ADDRESS", "Email: invalid email address: not-an-email", ["Email"]),
-        ({"Username": "ann"}, "FIELD_INTEGRITY_EXCEPTION",
-         "Username must be in the form of an email address (for example, john@acme.com): Username", ["Username"]),
-        ({"TimeZoneSidKey": "Mars/Base"}, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-         "Time Zone Sid Key: bad value for restricted picklist field: Mars/Base", ["TimeZoneSidKey"]),
+        (
+            {"Alias": "jonathan9"},
+            "STRING_TOO_LONG",
+            "Alias: data value too large: jonathan9 (max length=8)",
+            ["Alias"],
+        ),
+        (
+            {"Email": "not-an-email"},
+            "INVALID_EMAIL_ADDRESS",
+            "Email: invalid email address: not-an-email",
+            ["Email"],
+        ),
+        (
+            {"Username": "ann"},
+            "FIELD_INTEGRITY_EXCEPTION",
+            "Username must be in the form of an email address (for example, john@acme.com): Username",
+            ["Username"],
+        ),
+        (
+            {"TimeZoneSidKey": "Mars/Base"},
+            "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+            "Time Zone: bad value for restricted picklist field: Mars/Base",
+            ["TimeZoneSidKey"],
+        ),
         ({"Username": "ADMIN@acme.test"}, "DUPLICATE_USERNAME", None, ["Username"]),
-        ({"ProfileId": "abc"}, "MALFORMED_ID", "Profile: id value of incorrect type: abc", ["ProfileId"]),
+        ({"ProfileId": "abc"}, "MALFORMED_ID", "Profile ID: id value of incorrect type: abc", ["ProfileId"]),
         ({"ProfileId": "GROUP"}, "FIELD_INTEGRITY_EXCEPTION", None, ["ProfileId"]),
-        ({"ProfileId": "00e000000000000AAA"}, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id",
-         ["ProfileId"]),
-        ({"Name": "Ann"}, "INVALID_FIELD_FOR_INSERT_UPDATE",
-         "Unable to create/update fields: Name. Please check the security settings of this field and verify that "
-         "it is read/write for your profile or permission set.", ["Name"]),
+        (
+            {"ProfileId": "00e000000000000AAA"},
+            "INVALID_CROSS_REFERENCE_KEY",
+            "invalid cross reference id",
+            ["ProfileId"],
+        ),
+        (
+            {"Name": "Ann"},
+            "INVALID_FIELD_FOR_INSERT_UPDATE",
+            "Unable to create/update fields: Name. Please check the security settings of this field and "
+            "verify that it is read/write for your profile or permission set.",
+            ["Name"],
+        ),
     ],
-)  # fmt: skip
+)
 def test_user_validation(sf, ids, changes, code, message, fields):
     if changes.get("ProfileId") == "GROUP":
         changes = {"ProfileId": ids["grp_sales"]}
@@ -94,7 +141,10 @@ def test_user_validation(sf, ids, changes, code, message, fields):
 def test_unknown_field_in_body(sf, ids):
     item = _error(lambda: sf.User.create(_user(ids, Shoe_Size__c=42)))
 
-    assert item == {"message": "No such column 'Shoe_Size__c' on sobject of type User", "errorCode": "INVALID_FIELD"}
+    assert item == {
+        "message": "No such column 'Shoe_Size__c' on sobject of type User",
+        "errorCode": "INVALID_FIELD",
+    }
 
 
 def test_usernames_are_unique_across_orgs(local_org, sf, ids):
@@ -109,8 +159,9 @@ def test_usernames_are_unique_across_orgs(local_org, sf, ids):
 def test_licence_seats(sf, ids):
     sf.User.create(_user(ids, ProfileId=ids["prof_platform"]))
 
-    item = _error(lambda: sf.User.create(_user(ids, ProfileId=ids["prof_platform"], Username="b@acme.test",
-                                               Alias="b")))  # fmt: skip
+    item = _error(
+        lambda: sf.User.create(_user(ids, ProfileId=ids["prof_platform"], Username="b@acme.test", Alias="b"))
+    )
     assert item == {"message": "License Limit Exceeded", "errorCode": "LICENSE_LIMIT_EXCEEDED", "fields": []}
     moved = _error(lambda: sf.User.update(ids["user_1"], {"ProfileId": ids["prof_platform"]}))
     assert moved["errorCode"] == "LICENSE_LIMIT_EXCEEDED"
@@ -133,8 +184,10 @@ def test_reactivation_checks_seats(local_org, sf, ids):
 def test_profile_change_moves_the_profile_assignment(sf, ids):
     sf.User.update(ids["user_1"], {"ProfileId": ids["prof_admin"]})
 
-    query = f"SELECT PermissionSetId FROM PermissionSetAssignment WHERE AssigneeId = '{ids['user_1']}' AND " \
-            "PermissionSet.IsOwnedByProfile = true"  # fmt: skip
+    query = (
+        f"SELECT PermissionSetId FROM PermissionSetAssignment WHERE AssigneeId = '{ids['user_1']}' AND "
+        "PermissionSet.IsOwnedByProfile = true"
+    )
     assert [r["PermissionSetId"] for r in sf.query(query)["records"]] == [ids["ps_prof_admin"]]
 
 
@@ -144,35 +197,48 @@ def test_users_cannot_be_deleted(sf, ids):
 
     assert failure.value.status == 405
     assert failure.value.content == [
-        {"message": "HTTP Method 'DELETE' not allowed. Allowed are HEAD,GET,PATCH", "errorCode": "METHOD_NOT_ALLOWED"}
+        {
+            "message": "HTTP Method 'DELETE' not allowed. Allowed are HEAD,GET,PATCH",
+            "errorCode": "METHOD_NOT_ALLOWED",
+        }
     ]
 
 
 def test_get_unknown_and_malformed_ids(sf, ids):
     assert _error(lambda: sf.User.get("005000000000000AAA"), SalesforceResourceNotFound) == {
-        "message": "The requested resource does not exist", "errorCode": "NOT_FOUND",
-    }  # fmt: skip
+        "message": "The requested resource does not exist",
+        "errorCode": "NOT_FOUND",
+    }
     assert _error(lambda: sf.User.get("not-an-id"), SalesforceResourceNotFound) == {
-        "message": "Provided external ID field does not exist or is not accessible: not-an-id", "errorCode": "NOT_FOUND",
-    }  # fmt: skip
+        "message": "Provided external ID field does not exist or is not accessible: not-an-id",
+        "errorCode": "NOT_FOUND",
+    }
 
 
 def test_duplicate_permission_set_assignment(sf, ids):
-    item = _error(lambda: sf.PermissionSetAssignment.create({"AssigneeId": ids["user_1"],
-                                                            "PermissionSetId": ids["ps_sales_ops"]}))  # fmt: skip
+    item = _error(
+        lambda: sf.PermissionSetAssignment.create(
+            {"AssigneeId": ids["user_1"], "PermissionSetId": ids["ps_sales_ops"]}
+        )
+    )
 
     assert item == {
-        "message": f"Duplicate PermissionSetAssignment. Assignee: {ids['user_1']}; Permission Set: {ids['ps_sales_ops']}",
+        "message": _duplicate(ids["user_1"], ids["ps_sales_ops"]),
         "errorCode": "DUPLICATE_VALUE",
         "fields": [],
     }
 
 
 def test_profile_owned_permission_sets_cannot_be_assigned_or_removed(sf, ids):
-    assigned = _error(lambda: sf.PermissionSetAssignment.create({"AssigneeId": ids["user_1"],
-                                                                "PermissionSetId": ids["ps_prof_admin"]}))  # fmt: skip
-    owned = sf.query(f"SELECT Id FROM PermissionSetAssignment WHERE AssigneeId = '{ids['user_1']}' AND "
-                     "PermissionSet.IsOwnedByProfile = true")["records"][0]["Id"]  # fmt: skip
+    assigned = _error(
+        lambda: sf.PermissionSetAssignment.create(
+            {"AssigneeId": ids["user_1"], "PermissionSetId": ids["ps_prof_admin"]}
+        )
+    )
+    owned = sf.query(
+        f"SELECT Id FROM PermissionSetAssignment WHERE AssigneeId = '{ids['user_1']}' AND "
+        "PermissionSet.IsOwnedByProfile = true"
+    )["records"][0]["Id"]
     removed = _error(lambda: sf.PermissionSetAssignment.delete(owned))
 
     message = "You can't assign or unassign this permission set because it's associated with a profile."
@@ -180,26 +246,38 @@ def test_profile_owned_permission_sets_cannot_be_assigned_or_removed(sf, ids):
 
 
 def test_permission_set_group_assignment_stores_the_aggregate_set(sf, ids):
-    created = sf.PermissionSetAssignment.create({"AssigneeId": ids["user_3"], "PermissionSetGroupId": ids["psg_sales"]})
+    created = sf.PermissionSetAssignment.create(
+        {"AssigneeId": ids["user_3"], "PermissionSetGroupId": ids["psg_sales"]}
+    )
 
     stored = sf.PermissionSetAssignment.get(created["id"])
-    assert (stored["PermissionSetId"], stored["PermissionSetGroupId"]) == (ids["ps_psg_sales"], ids["psg_sales"])
+    assert (stored["PermissionSetId"], stored["PermissionSetGroupId"]) == (
+        ids["ps_psg_sales"],
+        ids["psg_sales"],
+    )
     assert sf.PermissionSetAssignment.delete(created["id"]) == 204
 
 
 def test_permission_set_licence_must_match_the_users(sf, ids):
     platform_user = sf.User.create(_user(ids, ProfileId=ids["prof_platform"]))["id"]
 
-    item = _error(lambda: sf.PermissionSetAssignment.create({"AssigneeId": platform_user,
-                                                            "PermissionSetId": ids["ps_reports"]}))  # fmt: skip
+    item = _error(
+        lambda: sf.PermissionSetAssignment.create(
+            {"AssigneeId": platform_user, "PermissionSetId": ids["ps_reports"]}
+        )
+    )
 
     assert item["errorCode"] == "FIELD_INTEGRITY_EXCEPTION"
     assert item["message"].startswith("Can't assign permission set Report_Builder to user Ann Lovelace.")
 
 
 def test_assignment_expiration_date_is_the_only_updatable_field(sf, ids):
-    assert sf.PermissionSetAssignment.update(ids["psa_1_ops"], {"ExpirationDate": "2030-01-01T00:00:00Z"}) == 204
-    assert sf.PermissionSetAssignment.get(ids["psa_1_ops"])["ExpirationDate"] == "2030-01-01T00:00:00.000+0000"
+    assert (
+        sf.PermissionSetAssignment.update(ids["psa_1_ops"], {"ExpirationDate": "2030-01-01T00:00:00Z"}) == 204
+    )
+    assert (
+        sf.PermissionSetAssignment.get(ids["psa_1_ops"])["ExpirationDate"] == "2030-01-01T00:00:00.000+0000"
+    )
 
     item = _error(lambda: sf.PermissionSetAssignment.update(ids["psa_1_ops"], {"AssigneeId": ids["user_2"]}))
     assert (item["errorCode"], item["fields"]) == ("INVALID_FIELD_FOR_INSERT_UPDATE", ["AssigneeId"])
@@ -214,29 +292,46 @@ def test_duplicate_group_member_returns_the_existing_id(sf, ids):
 
 def test_group_members_only_for_regular_groups_and_queues(sf, ids):
     queue = sf.GroupMember.create({"GroupId": ids["grp_queue"], "UserOrGroupId": ids["user_2"]})
-    role = _error(lambda: sf.GroupMember.create({"GroupId": ids["grp_role_ceo_Role"], "UserOrGroupId": ids["user_2"]}))
-    update = _error(lambda: sf.GroupMember.update(queue["id"], {"GroupId": ids["grp_sales"]}), SalesforceGeneralError)
+    role = _error(
+        lambda: sf.GroupMember.create({"GroupId": ids["grp_role_ceo_Role"], "UserOrGroupId": ids["user_2"]})
+    )
+    update = _error(
+        lambda: sf.GroupMember.update(queue["id"], {"GroupId": ids["grp_sales"]}), SalesforceGeneralError
+    )
 
     assert queue["success"] is True
-    assert role == {"message": "You can't add members to a group of type Role.",
-                    "errorCode": "FIELD_INTEGRITY_EXCEPTION", "fields": ["GroupId"]}  # fmt: skip
+    assert role == {
+        "message": "You can't add members to a group of type Role.",
+        "errorCode": "FIELD_INTEGRITY_EXCEPTION",
+        "fields": ["GroupId"],
+    }
     assert update["errorCode"] == "METHOD_NOT_ALLOWED"
     assert sf.GroupMember.delete(queue["id"]) == 204
     assert _error(lambda: sf.GroupMember.delete(queue["id"]), SalesforceResourceNotFound) == {
-        "message": "entity is deleted", "errorCode": "ENTITY_IS_DELETED", "fields": [],
-    }  # fmt: skip
+        "message": "entity is deleted",
+        "errorCode": "ENTITY_IS_DELETED",
+        "fields": [],
+    }
 
 
 def test_territory_associations(sf, ids):
-    duplicate = _error(lambda: sf.UserTerritory2Association.create({"UserId": ids["user_1"], "Territory2Id": ids["t2_uk"]}))
-    bad_role = _error(lambda: sf.UserTerritory2Association.create(
-        {"UserId": ids["user_2"], "Territory2Id": ids["t2_uk"], "RoleInTerritory2": "Retired"}))  # fmt: skip
-    moved = _error(lambda: sf.UserTerritory2Association.update(ids["ut2a_1"], {"Territory2Id": ids["t2_emea"]}))
+    duplicate = _error(
+        lambda: sf.UserTerritory2Association.create({"UserId": ids["user_1"], "Territory2Id": ids["t2_uk"]})
+    )
+    bad_role = _error(
+        lambda: sf.UserTerritory2Association.create(
+            {"UserId": ids["user_2"], "Territory2Id": ids["t2_uk"], "RoleInTerritory2": "Retired"}
+        )
+    )
+    moved = _error(
+        lambda: sf.UserTerritory2Association.update(ids["ut2a_1"], {"Territory2Id": ids["t2_emea"]})
+    )
 
     assert duplicate == {
         "message": f"duplicate value found: <unknown> duplicates value on record with id: {ids['ut2a_1']}",
-        "errorCode": "DUPLICATE_VALUE", "fields": [],
-    }  # fmt: skip
+        "errorCode": "DUPLICATE_VALUE",
+        "fields": [],
+    }
     assert bad_role["errorCode"] == "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"
     assert moved["errorCode"] == "INVALID_FIELD_FOR_INSERT_UPDATE"
     assert sf.UserTerritory2Association.update(ids["ut2a_1"], {"RoleInTerritory2": "Owner"}) == 204
@@ -245,20 +340,36 @@ def test_territory_associations(sf, ids):
 
 def test_read_only_setup_objects(sf, ids):
     created = _error(lambda: sf.UserLicense.create({"Name": "x"}), SalesforceGeneralError)
-    updated = _error(lambda: sf.ConnectedApplication.update(ids["app"], {"Name": "x"}), SalesforceGeneralError)
+    updated = _error(
+        lambda: sf.ConnectedApplication.update(ids["app"], {"Name": "x"}), SalesforceGeneralError
+    )
 
-    assert created == {"message": "HTTP Method 'POST' not allowed. Allowed are GET,HEAD", "errorCode": "METHOD_NOT_ALLOWED"}
-    assert updated == {"message": "HTTP Method 'PATCH' not allowed. Allowed are HEAD,GET", "errorCode": "METHOD_NOT_ALLOWED"}
+    assert created == {
+        "message": "HTTP Method 'POST' not allowed. Allowed are GET,HEAD",
+        "errorCode": "METHOD_NOT_ALLOWED",
+    }
+    assert updated == {
+        "message": "HTTP Method 'PATCH' not allowed. Allowed are HEAD,GET",
+        "errorCode": "METHOD_NOT_ALLOWED",
+    }
 
 
 def test_validation_rules(local_org, sf, ids):
-    rule = {"object": "User", "field": "FederationIdentifier", "on": "create", "message": "Federation ID is required"}
+    rule = {
+        "object": "User",
+        "field": "FederationIdentifier",
+        "on": "create",
+        "message": "Federation ID is required",
+    }
     local_org.control.set_switches(validation_rules=[rule])
 
     item = _error(lambda: sf.User.create(_user(ids)))
 
-    assert item == {"message": "Federation ID is required", "errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION",
-                    "fields": ["FederationIdentifier"]}  # fmt: skip
+    assert item == {
+        "message": "Federation ID is required",
+        "errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+        "fields": ["FederationIdentifier"],
+    }
     assert sf.User.create(_user(ids, FederationIdentifier="ann"))["success"] is True
 
 
@@ -276,39 +387,77 @@ def test_describe(sf, ids):
     role_field = next(f for f in association["fields"] if f["name"] == "RoleInTerritory2")
     assert association["keyPrefix"] == "0R0"
     assert [(v["value"], v["active"]) for v in role_field["picklistValues"]] == [
-        ("Sales Rep", True), ("Owner", True), ("Retired", False),
-    ]  # fmt: skip
+        ("Sales Rep", True),
+        ("Owner", True),
+        ("Retired", False),
+    ]
     fields = {f["name"]: f for f in user["fields"]}
     assert (fields["Username"]["createable"], fields["Username"]["nillable"]) == (True, False)
     assert (fields["Name"]["createable"], fields["Name"]["updateable"]) == (False, False)
-    assert (fields["ProfileId"]["referenceTo"], fields["ProfileId"]["relationshipName"]) == (["Profile"], "Profile")
+    assert (fields["ProfileId"]["referenceTo"], fields["ProfileId"]["relationshipName"]) == (
+        ["Profile"],
+        "Profile",
+    )
     assert user["deletable"] is False
 
 
 def test_collections_report_per_item_with_http_200(sf, ids):
-    body = {"allOrNone": False, "records": [
-        {"attributes": {"type": "PermissionSetAssignment"}, "AssigneeId": ids["user_4"], "PermissionSetId": ids["ps_sales_ops"]},
-        {"attributes": {"type": "PermissionSetAssignment"}, "AssigneeId": ids["user_1"], "PermissionSetId": ids["ps_sales_ops"]},
-    ]}  # fmt: skip
+    body = {
+        "allOrNone": False,
+        "records": [
+            {
+                "attributes": {"type": "PermissionSetAssignment"},
+                "AssigneeId": ids["user_4"],
+                "PermissionSetId": ids["ps_sales_ops"],
+            },
+            {
+                "attributes": {"type": "PermissionSetAssignment"},
+                "AssigneeId": ids["user_1"],
+                "PermissionSetId": ids["ps_sales_ops"],
+            },
+        ],
+    }
 
     results = sf.restful("composite/sobjects", method="POST", json=body)
 
     assert results[0]["success"] is True and results[0]["id"].startswith("0Pa")
-    assert results[1] == {"success": False, "errors": [{
-        "statusCode": "DUPLICATE_VALUE", "fields": [],
-        "message": f"Duplicate PermissionSetAssignment. Assignee: {ids['user_1']}; Permission Set: {ids['ps_sales_ops']}",
-    }]}  # fmt: skip
-    deleted = sf.restful("composite/sobjects", method="DELETE",
-                         params={"ids": f"{results[0]['id']},{ids['psa_1_ops']}", "allOrNone": "false"})  # fmt: skip
-    assert deleted == [{"id": results[0]["id"], "success": True, "errors": []},
-                       {"id": ids["psa_1_ops"], "success": True, "errors": []}]  # fmt: skip
+    assert results[1] == {
+        "success": False,
+        "errors": [
+            {
+                "statusCode": "DUPLICATE_VALUE",
+                "fields": [],
+                "message": _duplicate(ids["user_1"], ids["ps_sales_ops"]),
+            }
+        ],
+    }
+    deleted = sf.restful(
+        "composite/sobjects",
+        method="DELETE",
+        params={"ids": f"{results[0]['id']},{ids['psa_1_ops']}", "allOrNone": "false"},
+    )
+    assert deleted == [
+        {"id": results[0]["id"], "success": True, "errors": []},
+        {"id": ids["psa_1_ops"], "success": True, "errors": []},
+    ]
 
 
 def test_collections_all_or_none_rolls_back(sf, ids):
-    body = {"allOrNone": True, "records": [
-        {"attributes": {"type": "GroupMember"}, "GroupId": ids["grp_queue"], "UserOrGroupId": ids["user_4"]},
-        {"attributes": {"type": "GroupMember"}, "GroupId": ids["grp_org"], "UserOrGroupId": ids["user_4"]},
-    ]}  # fmt: skip
+    body = {
+        "allOrNone": True,
+        "records": [
+            {
+                "attributes": {"type": "GroupMember"},
+                "GroupId": ids["grp_queue"],
+                "UserOrGroupId": ids["user_4"],
+            },
+            {
+                "attributes": {"type": "GroupMember"},
+                "GroupId": ids["grp_org"],
+                "UserOrGroupId": ids["user_4"],
+            },
+        ],
+    }
 
     results = sf.restful("composite/sobjects", method="POST", json=body)
 
@@ -320,7 +469,18 @@ def test_collections_all_or_none_rolls_back(sf, ids):
 
 def test_collections_limits(sf, ids):
     too_many = {"records": [{"attributes": {"type": "GroupMember"}}] * 201}
-    mixed = {"records": [{"attributes": {"type": "GroupMember"}}, {"attributes": {"type": "PermissionSetAssignment"}}]}
+    mixed = {
+        "records": [
+            {"attributes": {"type": "GroupMember"}},
+            {"attributes": {"type": "PermissionSetAssignment"}},
+        ]
+    }
 
-    assert _error(lambda: sf.restful("composite/sobjects", method="POST", json=too_many))["errorCode"] == "EXCEEDED_ID_LIMIT"
-    assert _error(lambda: sf.restful("composite/sobjects", method="POST", json=mixed))["errorCode"] == "INVALID_BATCH_REQUEST"
+    assert (
+        _error(lambda: sf.restful("composite/sobjects", method="POST", json=too_many))["errorCode"]
+        == "EXCEEDED_ID_LIMIT"
+    )
+    assert (
+        _error(lambda: sf.restful("composite/sobjects", method="POST", json=mixed))["errorCode"]
+        == "INVALID_BATCH_REQUEST"
+    )

@@ -29,15 +29,21 @@ def _with_regular_groups(org_data, total: int) -> dict:
     fixture = copy.deepcopy(org_data.fixture)
     generator = IdGenerator(seed=99)
     for number in range(total - 1):  # the org already has one Regular group
-        fixture["records"]["Group"].append({"Id": generator.new("Group"), "Name": f"Group {number:04d}",
-                                            "DeveloperName": f"Group_{number:04d}", "Type": "Regular"})  # fmt: skip
+        fixture["records"]["Group"].append(
+            {
+                "Id": generator.new("Group"),
+                "Name": f"Group {number:04d}",
+                "DeveloperName": f"Group_{number:04d}",
+                "Type": "Regular",
+            }
+        )
     return fixture
 
 
 def test_record_shape_with_parent_paths_and_null_relationship(sf, ids):
     result = sf.query(
-        "SELECT Id, Username, IsActive, LastLoginDate, Profile.Name, Profile.UserLicense.LicenseDefinitionKey, "
-        f"UserRole.Name FROM User WHERE Id = '{ids['user_2']}'"
+        "SELECT Id, Username, IsActive, LastLoginDate, Profile.Name, "
+        f"Profile.UserLicense.LicenseDefinitionKey, UserRole.Name FROM User WHERE Id = '{ids['user_2']}'"
     )
 
     base = "/services/data/v59.0/sobjects"
@@ -69,15 +75,20 @@ def test_polymorphic_related_name_on_groups(sf, ids):
     result = sf.query("SELECT Name, Type, Related.Name FROM Group WHERE Type = 'Role' ORDER BY Related.Name")
 
     assert [(r["Name"], r["Related"]["Name"]) for r in result["records"]] == [
-        (None, "CEO"), (None, "Sales Rep"), (None, "VP Sales"),
-    ]  # fmt: skip
+        (None, "CEO"),
+        (None, "Sales Rep"),
+        (None, "VP Sales"),
+    ]
     assert result["records"][0]["Related"]["attributes"] == {
-        "type": "Name", "url": f"/services/data/v59.0/sobjects/UserRole/{ids['role_ceo']}",
-    }  # fmt: skip
+        "type": "Name",
+        "url": f"/services/data/v59.0/sobjects/UserRole/{ids['role_ceo']}",
+    }
 
 
 def test_names_are_case_insensitive_and_answered_in_canonical_case(sf):
-    record = sf.query("select username, PROFILE.name from USER where USERNAME = 'ADMIN@ACME.TEST'")["records"][0]
+    record = sf.query("select username, PROFILE.name from USER where USERNAME = 'ADMIN@ACME.TEST'")[
+        "records"
+    ][0]
 
     assert list(record) == ["attributes", "Username", "Profile"]
     assert record["Username"] == "admin@acme.test"
@@ -95,7 +106,10 @@ def test_names_are_case_insensitive_and_answered_in_canonical_case(sf):
         ("UserRole.Name = null AND Alias != 'integ'", ["u2", "u4", "u6"]),
         ("IsActive = false", ["u6"]),
         ("LastLoginDate > 2024-06-01T08:30:00Z", ["u2", "u3"]),
-        ("LastLoginDate >= 2024-06-01T10:30:00+02:00 AND LastLoginDate < 2024-06-03T00:00:00.000Z", ["u1", "u2"]),
+        (
+            "LastLoginDate >= 2024-06-01T10:30:00+02:00 AND LastLoginDate < 2024-06-03T00:00:00.000Z",
+            ["u1", "u2"],
+        ),
         ("(Alias = 'u1' OR Alias = 'u2') AND IsActive = true", ["u1", "u2"]),
         ("Name = 'First4 Last4'", ["u4"]),
         ("FirstName = 'Ada' OR LastName = 'O\\'Brien'", ["aadmin"]),
@@ -115,8 +129,10 @@ def test_semi_join(sf, ids):
     )
 
     assert [r["Username"] for r in sf.query(query)["records"]] == [
-        "integration@acme.test", "user1@acme.test", "user2@acme.test",
-    ]  # fmt: skip
+        "integration@acme.test",
+        "user1@acme.test",
+        "user2@acme.test",
+    ]
 
 
 def test_order_by_multi_key_nulls_last_limit_offset(sf):
@@ -128,7 +144,11 @@ def test_order_by_multi_key_nulls_last_limit_offset(sf):
 
 
 def test_count_forms(sf):
-    assert sf.query("SELECT COUNT() FROM User WHERE IsActive = true") == {"totalSize": 7, "done": True, "records": []}
+    assert sf.query("SELECT COUNT() FROM User WHERE IsActive = true") == {
+        "totalSize": 7,
+        "done": True,
+        "records": [],
+    }
     assert sf.query("SELECT COUNT(Id), COUNT(UserRoleId) cnt FROM User")["records"] == [
         {"attributes": {"type": "AggregateResult"}, "expr0": 8, "cnt": 4},
     ]
@@ -148,8 +168,10 @@ def test_bad_relationship_message(sf):
     item = _error(lambda: sf.query("SELECT Owner.Name FROM User"))
 
     assert item["errorCode"] == "INVALID_FIELD"
-    assert item["message"].startswith("\nSELECT Owner.Name FROM User\n       ^\nERROR at Row:1:Column:8\n"
-                                      "Didn't understand relationship 'Owner' in field path.")  # fmt: skip
+    assert item["message"].startswith(
+        "\nSELECT Owner.Name FROM User\n       ^\nERROR at Row:1:Column:8\n"
+        "Didn't understand relationship 'Owner' in field path."
+    )
 
 
 def test_invalid_type_message(sf):
@@ -157,29 +179,56 @@ def test_invalid_type_message(sf):
 
     assert item == {
         "errorCode": "INVALID_TYPE",
-        "message": "\nSELECT Id FROM Account\n               ^\nERROR at Row:1:Column:16\nsObject type 'Account' is not "
-        "supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity "
-        "name. Please reference your WSDL or the describe call for the appropriate names.",
+        "message": "\nSELECT Id FROM Account\n               ^\nERROR at Row:1:Column:16\n"
+        "sObject type 'Account' is not supported. If you are attempting to use a custom object, be sure to "
+        "append the '__c' after the entity name. Please reference your WSDL or the describe call for the "
+        "appropriate names.",
     }
 
 
 @pytest.mark.parametrize(
     ("query", "code", "detail", "column"),
     [
-        ("SELECT Id FROM User WHERE IsActive = true AND Alias = 'a' OR Alias = 'b'", "MALFORMED_QUERY",
-         "unexpected token: 'OR'", 59),
+        (
+            "SELECT Id FROM User WHERE IsActive = true AND Alias = 'a' OR Alias = 'b'",
+            "MALFORMED_QUERY",
+            "unexpected token: 'OR'",
+            59,
+        ),
         ("SELECT Id FROM User WHERE", "MALFORMED_QUERY", "unexpected token: '<EOF>'", 26),
-        ("SELECT Id FROM User WHERE LastName = 'O'Brien'", "MALFORMED_QUERY", "unexpected token: 'Brien'", 41),
-        ("SELECT Id FROM User WHERE CreatedDate > 2021-08-11 12:52:08", "MALFORMED_QUERY", "unexpected token: '12'",
-         52),
-        ("SELECT Id FROM User WHERE Id = 'abc'", "INVALID_QUERY_FILTER_OPERATOR", "invalid ID field: abc", 32),
-        ("SELECT Id FROM User WHERE IsActive = 'true'", "INVALID_FIELD",
-         "value of filter criterion for field 'IsActive' must be of type boolean and should not be enclosed in "
-         "quotes", 38),
-        ("SELECT Id FROM User ORDER BY Id LIMIT 10 OFFSET 2001", "NUMBER_OUTSIDE_VALID_RANGE",
-         "Maximum SOQL offset allowed is 2000", 42),
+        (
+            "SELECT Id FROM User WHERE LastName = 'O'Brien'",
+            "MALFORMED_QUERY",
+            "unexpected token: 'Brien'",
+            41,
+        ),
+        (
+            "SELECT Id FROM User WHERE CreatedDate > 2021-08-11 12:52:08",
+            "MALFORMED_QUERY",
+            "unexpected token: '12'",
+            52,
+        ),
+        (
+            "SELECT Id FROM User WHERE Id = 'abc'",
+            "INVALID_QUERY_FILTER_OPERATOR",
+            "invalid ID field: abc",
+            32,
+        ),
+        (
+            "SELECT Id FROM User WHERE IsActive = 'true'",
+            "INVALID_FIELD",
+            "value of filter criterion for field 'IsActive' must be of type boolean and should not be "
+            "enclosed in quotes",
+            38,
+        ),
+        (
+            "SELECT Id FROM User ORDER BY Id LIMIT 10 OFFSET 2001",
+            "NUMBER_OUTSIDE_VALID_RANGE",
+            "Maximum SOQL offset allowed is 2000",
+            42,
+        ),
     ],
-)  # fmt: skip
+)
 def test_query_errors(sf, query, code, detail, column):
     item = _error(lambda: sf.query(query))
 
@@ -198,8 +247,10 @@ def test_territory_objects_absent_when_etm_is_off(local_org, sf):
 
 
 def test_territory_query_like_the_connector(sf, ids):
-    query = ("SELECT Name, Territory2ModelId, ParentTerritory2Id, Id FROM Territory2 WHERE Territory2ModelId IN "
-             "(SELECT Id FROM Territory2Model WHERE State = 'Active') ORDER BY Id")  # fmt: skip
+    query = (
+        "SELECT Name, Territory2ModelId, ParentTerritory2Id, Id FROM Territory2 WHERE Territory2ModelId IN "
+        "(SELECT Id FROM Territory2Model WHERE State = 'Active') ORDER BY Id"
+    )
 
     assert sorted(r["Name"] for r in sf.query(query)["records"]) == ["EMEA", "UK"]
 
@@ -225,8 +276,9 @@ def test_paging_at_the_batch_boundary(local_org, org_data, total):
     assert len({r["Id"] for r in everything["records"]}) == 2001
 
 
-@pytest.mark.parametrize(("asked", "pages"), [(500, [500, 500, 500, 500, 1]), (50, [200] * 10 + [1]),
-                                              (5000, [2000, 1])])  # fmt: skip
+@pytest.mark.parametrize(
+    ("asked", "pages"), [(500, [500, 500, 500, 500, 1]), (50, [200] * 10 + [1]), (5000, [2000, 1])]
+)
 def test_batch_size_is_clamped(local_org, org_data, asked, pages):
     local_org.control.load_fixture(_with_regular_groups(org_data, 2001))
     sf = direct_client(local_org, client_credentials_token(local_org))
@@ -247,8 +299,10 @@ def test_locators_belong_to_their_session(local_org, org_data):
     other_client = direct_client(local_org, client_credentials_token(local_org))
     first = first_client.query("SELECT Id FROM Group")
 
-    for client, locator in [(other_client, first["nextRecordsUrl"]),
-                            (first_client, "/services/data/v59.0/query/01g0000000000AAAAA-2000")]:  # fmt: skip
+    for client, locator in [
+        (other_client, first["nextRecordsUrl"]),
+        (first_client, "/services/data/v59.0/query/01g0000000000AAAAA-2000"),
+    ]:
         item = _error(lambda c=client, u=locator: c.query_more(u, identifier_is_url=True))
         assert item == {"message": "invalid query locator", "errorCode": "INVALID_QUERY_LOCATOR"}
 
@@ -257,7 +311,9 @@ def test_query_all_sees_deleted_rows(admin_sf, ids):
     admin_sf.PermissionSetGroupComponent.delete(ids["psgc_1"])
 
     live = admin_sf.query("SELECT Id FROM PermissionSetGroupComponent")
-    everything = admin_sf.query_all("SELECT Id, IsDeleted FROM PermissionSetGroupComponent", include_deleted=True)
+    everything = admin_sf.query_all(
+        "SELECT Id, IsDeleted FROM PermissionSetGroupComponent", include_deleted=True
+    )
     assert live["totalSize"] == 1
     assert sorted((r["Id"], r["IsDeleted"]) for r in everything["records"]) == sorted(
         [(ids["psgc_1"], True), (ids["psgc_2"], False)]
@@ -265,9 +321,11 @@ def test_query_all_sees_deleted_rows(admin_sf, ids):
 
 
 def test_child_subquery_is_null_when_empty(sf, ids):
-    query = (f"SELECT Username, (SELECT PermissionSet.Name FROM PermissionSetAssignments WHERE "
-             f"PermissionSet.IsOwnedByProfile = false) FROM User WHERE Id IN ('{ids['user_1']}', '{ids['user_3']}') "
-             "ORDER BY Username")  # fmt: skip
+    query = (
+        f"SELECT Username, (SELECT PermissionSet.Name FROM PermissionSetAssignments WHERE "
+        "PermissionSet.IsOwnedByProfile = false) FROM User "
+        f"WHERE Id IN ('{ids['user_1']}', '{ids['user_3']}') ORDER BY Username"
+    )
     records = sf.query(query)["records"]
 
     assert records[0]["PermissionSetAssignments"]["totalSize"] == 1

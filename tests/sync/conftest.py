@@ -46,7 +46,9 @@ def tiny(tiny_server, tiny_fixture, tiny_credentials, warehouse_conn_json, airfl
     tiny_server.control.clear_faults()
     monkeypatch.setenv(
         "AIRFLOW_CONN_SALESFORCE_DEFAULT",
-        devenv.salesforce_connection(tiny_server.url, tiny_server.ca_bundle, tiny_credentials, "client_credentials"),
+        devenv.salesforce_connection(
+            tiny_server.url, tiny_server.ca_bundle, tiny_credentials, "client_credentials"
+        ),
     )
     monkeypatch.delenv("SALESFORCE_ORGS_CONFIG", raising=False)
     with pg.cursor() as cursor:

@@ -13,8 +13,10 @@ pytestmark = pytest.mark.usefixtures("tiny")
 
 PUBLISHED = {
     "resources": "org_id, resource_type, resource_id, display_name, description, parent_resource_type, "
-    "parent_resource_id, attributes, login, email, status, account_type, user_type, last_login_at, profile_id, role_id",
-    "entitlements": "org_id, entitlement_id, resource_type, resource_id, slug, display_name, description, grantable_to",
+    "parent_resource_id, attributes, login, email, status, account_type, user_type, last_login_at, "
+    "profile_id, role_id",
+    "entitlements": "org_id, entitlement_id, resource_type, resource_id, slug, display_name, description, "
+    "grantable_to",
     "grants": "org_id, grant_id, entitlement_id, resource_type, resource_id, principal_type, principal_id, "
     "is_direct, sources, source_record_id, expires_at",
     "entitlement_edges": "org_id, src_entitlement_id, dst_entitlement_id, principal_filter",
@@ -44,8 +46,13 @@ def runs(pg) -> list[tuple]:
 def staged_rows(pg) -> int:
     with pg.cursor() as cursor:
         total = 0
-        for table in ("stage_records", "stage_resources", "stage_entitlements", "stage_grants",
-                      "stage_entitlement_edges"):  # fmt: skip
+        for table in (
+            "stage_records",
+            "stage_resources",
+            "stage_entitlements",
+            "stage_grants",
+            "stage_entitlement_edges",
+        ):
             cursor.execute(f"SELECT count(*) FROM {SCHEMA}.{table}")
             total += cursor.fetchone()[0]
         return total
@@ -63,7 +70,8 @@ def test_rerunning_the_sync_gives_identical_tables_and_extends_history(pg):
     with pg.cursor() as cursor:
         cursor.execute(
             f"SELECT count(*), count(*) FILTER (WHERE revoked_at IS NULL), "
-            f"count(DISTINCT first_seen_sync_id), count(DISTINCT last_seen_sync_id) FROM {SCHEMA}.grant_history"
+            "count(DISTINCT first_seen_sync_id), count(DISTINCT last_seen_sync_id) "
+            f"FROM {SCHEMA}.grant_history"
         )
         assert cursor.fetchone() == (60, 60, 1, 1)
         cursor.execute(
@@ -100,7 +108,8 @@ def test_a_user_removed_from_a_group_between_runs_is_revoked_in_history(tiny, ti
         cursor.execute(f"SELECT count(*) FROM {SCHEMA}.grants WHERE grant_id = %s", (grant,))
         assert cursor.fetchone() == (0,)
         cursor.execute(
-            f"SELECT change, count(*) FROM {SCHEMA}.access_changes WHERE principal_id = %s GROUP BY 1 ORDER BY 1",
+            f"SELECT change, count(*) FROM {SCHEMA}.access_changes WHERE principal_id = %s "
+            "GROUP BY 1 ORDER BY 1",
             (ID["U_CAROL"],),
         )
         # Carol held four grants (profile, queue, permission set, All Internal Users); one went away.
@@ -124,8 +133,9 @@ def test_territories_without_enterprise_territory_management_fail_and_publish_no
     assert (status, code) == ("failed", "INVALID_TYPE")
     assert message == (
         "extract_territory: Territories were requested (sync_territories is true) but this org does not have "
-        "Enterprise Territory Management 2.0 turned on, so Salesforce has no Territory2 objects. Turn it on in "
-        "Setup > Territory Settings > Enable Enterprise Territory Management, or set sync_territories to false "
+        "Enterprise Territory Management 2.0 turned on, so Salesforce has no Territory2 objects. "
+        "Turn it on in Setup > Territory Settings > Enable Enterprise Territory Management, "
+        "or set sync_territories to false "
         "for this org. [INVALID_TYPE]"
     )
     assert staged_rows(pg) == 0

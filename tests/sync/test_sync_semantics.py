@@ -123,35 +123,143 @@ DEFAULT_GRANTS = {
 
 DEFAULT_USERS = {
     # name: (display_name, login, email, status, account_type, user_type, last_login_at, profile, role)
-    "U_ADMIN": ("Ada Admin", "ada.admin@tiny.example", "ada.admin@tiny.example", "enabled", "human", "Standard",
-                "2026-11-30 09:15", "P_ADMIN", "R_CEO"),
-    "U_ALICE": ("Alice Able", "alice@tiny.example", "alice@tiny.example", "enabled", "human", "Standard",
-                "2026-11-30 09:15", "P_STD", "R_VP"),
-    "U_BOB": ("Bob Baker", "bob@tiny.example", "bob@tiny.example", "disabled", "human", "Standard",
-              "2026-11-30 09:15", "P_STD", "R_REP"),
-    "U_CAROL": ("Carol Cole", "carol@tiny.example", "carol@tiny.example", "disabled", "human", "Standard",
-                None, "P_MIN", None),
-    "U_DAN": ("Dan", "dan@tiny.example", "noreply@tiny.example", "enabled", "human", "Standard",
-              "2026-11-30 09:15", "P_STD", "R_REP"),
-    "U_SVC": ("Integration Service", "svc@tiny.example", "noreply@tiny.example", "enabled", "service", "Standard",
-              "2026-11-30 09:15", "P_INT", None),
+    "U_ADMIN": (
+        "Ada Admin",
+        "ada.admin@tiny.example",
+        "ada.admin@tiny.example",
+        "enabled",
+        "human",
+        "Standard",
+        "2026-11-30 09:15",
+        "P_ADMIN",
+        "R_CEO",
+    ),
+    "U_ALICE": (
+        "Alice Able",
+        "alice@tiny.example",
+        "alice@tiny.example",
+        "enabled",
+        "human",
+        "Standard",
+        "2026-11-30 09:15",
+        "P_STD",
+        "R_VP",
+    ),
+    "U_BOB": (
+        "Bob Baker",
+        "bob@tiny.example",
+        "bob@tiny.example",
+        "disabled",
+        "human",
+        "Standard",
+        "2026-11-30 09:15",
+        "P_STD",
+        "R_REP",
+    ),
+    "U_CAROL": (
+        "Carol Cole",
+        "carol@tiny.example",
+        "carol@tiny.example",
+        "disabled",
+        "human",
+        "Standard",
+        None,
+        "P_MIN",
+        None,
+    ),
+    "U_DAN": (
+        "Dan",
+        "dan@tiny.example",
+        "noreply@tiny.example",
+        "enabled",
+        "human",
+        "Standard",
+        "2026-11-30 09:15",
+        "P_STD",
+        "R_REP",
+    ),
+    "U_SVC": (
+        "Integration Service",
+        "svc@tiny.example",
+        "noreply@tiny.example",
+        "enabled",
+        "service",
+        "Standard",
+        "2026-11-30 09:15",
+        "P_INT",
+        None,
+    ),
     # An odd offset (+0530) still parses, to UTC.
-    "U_ODD": ("Oscar Odd", "oscar@tiny.example", "oscar@tiny.example", "enabled", "human", "Standard",
-              "2026-03-05 04:30", "P_STD", None),
-}  # fmt: skip
+    "U_ODD": (
+        "Oscar Odd",
+        "oscar@tiny.example",
+        "oscar@tiny.example",
+        "enabled",
+        "human",
+        "Standard",
+        "2026-03-05 04:30",
+        "P_STD",
+        None,
+    ),
+}
 
 NON_STANDARD_USERS = {
-    "U_AUTO": ("Automated Process", "autoproc@00d.tiny.example", "noreply@tiny.example", "enabled", "service",
-               "AutomatedProcess", None, "P_MIN", None),
-    "U_CLOUD": ("Cloud Integration", "cloud@tiny.example", "noreply@tiny.example", "enabled", "service",
-                "CloudIntegrationUser", "2026-11-30 09:15", "P_INT", None),
-    "U_PARTNER": ("Pat Partner", "pat@partner.example", "pat@partner.example", "enabled", "human", "PowerPartner",
-                  "2026-11-30 09:15", "P_PARTNER", "R_PARTNER"),
-    "U_CHATTER": ("Chet Chatter", "chet@tiny.example", "chet@tiny.example", "enabled", "human", "CsnOnly",
-                  "2026-11-30 09:15", "P_CHATTER", None),
-    "U_GUEST": ("Site Guest User", "guest@tiny.example", "guest@tiny.example", "enabled", "human", "Guest",
-                None, "P_GUEST", None),
-}  # fmt: skip
+    "U_AUTO": (
+        "Automated Process",
+        "autoproc@00d.tiny.example",
+        "noreply@tiny.example",
+        "enabled",
+        "service",
+        "AutomatedProcess",
+        None,
+        "P_MIN",
+        None,
+    ),
+    "U_CLOUD": (
+        "Cloud Integration",
+        "cloud@tiny.example",
+        "noreply@tiny.example",
+        "enabled",
+        "service",
+        "CloudIntegrationUser",
+        "2026-11-30 09:15",
+        "P_INT",
+        None,
+    ),
+    "U_PARTNER": (
+        "Pat Partner",
+        "pat@partner.example",
+        "pat@partner.example",
+        "enabled",
+        "human",
+        "PowerPartner",
+        "2026-11-30 09:15",
+        "P_PARTNER",
+        "R_PARTNER",
+    ),
+    "U_CHATTER": (
+        "Chet Chatter",
+        "chet@tiny.example",
+        "chet@tiny.example",
+        "enabled",
+        "human",
+        "CsnOnly",
+        "2026-11-30 09:15",
+        "P_CHATTER",
+        None,
+    ),
+    "U_GUEST": (
+        "Site Guest User",
+        "guest@tiny.example",
+        "guest@tiny.example",
+        "enabled",
+        "human",
+        "Guest",
+        None,
+        "P_GUEST",
+        None,
+    ),
+}
 
 GROUP_NAMES = {
     "G_CEO_RS": "CEO (role and subordinates)",
@@ -174,15 +282,14 @@ def users(pg) -> dict[str, tuple]:
             f"to_char(last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), profile_id, role_id "
             f"FROM {SCHEMA}.resources WHERE resource_type = 'user'"
         )
-        return {
-            named(row[0]): (*row[1:7], row[7], named(row[8]), named(row[9])) for row in cursor.fetchall()
-        }
+        return {named(row[0]): (*row[1:7], row[7], named(row[8]), named(row[9])) for row in cursor.fetchall()}
 
 
 def resources(pg, resource_type: str) -> dict[str, tuple]:
     with pg.cursor() as cursor:
         cursor.execute(
-            f"SELECT resource_id, display_name, parent_resource_type, parent_resource_id FROM {SCHEMA}.resources "
+            "SELECT resource_id, display_name, parent_resource_type, parent_resource_id "
+            f"FROM {SCHEMA}.resources "
             "WHERE resource_type = %s",
             (resource_type,),
         )
@@ -195,7 +302,16 @@ def sync_run(pg) -> dict:
             f"SELECT status, org_id, options, row_counts, coverage, api_calls, error_message, error_code "
             f"FROM {SCHEMA}.sync_runs ORDER BY started_at DESC LIMIT 1"
         )
-        keys = ("status", "org_id", "options", "row_counts", "coverage", "api_calls", "error_message", "error_code")
+        keys = (
+            "status",
+            "org_id",
+            "options",
+            "row_counts",
+            "coverage",
+            "api_calls",
+            "error_message",
+            "error_code",
+        )
         return dict(zip(keys, cursor.fetchone(), strict=True))
 
 
@@ -237,8 +353,10 @@ def test_default_options_land_exact_resources_entitlements_and_grants(pg):
     assert entitlements["group:G_SALES:member"] == ("member", "Sales Team Group Member", ("user", "group"))
     assert entitlements["role:R_VP:assigned"] == ("assigned", "VP Sales Role", ("user",))
     assert entitlements["permission:PS_SALES:assigned"] == (
-        "assigned", "Sales Cloud User Permission Set", ("user", "permission_set_group"),
-    )  # fmt: skip
+        "assigned",
+        "Sales Cloud User Permission Set",
+        ("user", "permission_set_group"),
+    )
     assert entitlements[PSG] == ("member", "Support Bundle Permission Set Group Member", ("user",))
     assert entitlements["profile:P_STD:assigned"] == ("assigned", "Standard User Profile", ("user",))
 
@@ -247,14 +365,21 @@ def test_default_options_land_exact_resources_entitlements_and_grants(pg):
     assert run["org_id"] == ID["ORG"]
     assert sorted(run["coverage"], key=canonical) == sorted(
         [
-            {"resource_type": "connected_application", "status": "skipped", "reason": "sync_connected_apps is false"},
+            {
+                "resource_type": "connected_application",
+                "status": "skipped",
+                "reason": "sync_connected_apps is false",
+            },
             {"resource_type": "territory", "status": "skipped", "reason": "sync_territories is false"},
             # The partner's permission set assignment: partners are not synced by default.
-            {"status": "skipped_records", "count": 1,
-             "reason": "Grant whose principal is not synced (left out by the user options)"},
+            {
+                "status": "skipped_records",
+                "count": 1,
+                "reason": "Grant whose principal is not synced (left out by the user options)",
+            },
         ],
         key=canonical,
-    )  # fmt: skip
+    )
     assert run["row_counts"]["grants.direct"] == 23
     assert run["row_counts"]["grants.derived"] == 22
     assert run["row_counts"]["extracted.User"] == 7
@@ -299,7 +424,9 @@ def test_non_standard_users_bring_their_grants_and_empty_user_type_is_counted(pg
         # All Internal Users; no other non-standard user is in All Internal Users either.
         derived(group("G_CEO_RS"), "U_PARTNER", role("R_PARTNER")),
     }
-    assert {"status": "skipped_records", "reason": "User with empty UserType", "count": 1} in sync_run(pg)["coverage"]
+    assert {"status": "skipped_records", "reason": "User with empty UserType", "count": 1} in sync_run(pg)[
+        "coverage"
+    ]
 
 
 def test_connected_apps_are_held_through_profile_permission_set_and_group(pg):
@@ -331,7 +458,8 @@ def test_territories_of_the_active_model_with_roles_and_territory_groups(pg):
     }
     with pg.cursor() as cursor:
         cursor.execute(
-            f"SELECT entitlement_id, display_name FROM {SCHEMA}.entitlements WHERE resource_type = 'territory'"
+            f"SELECT entitlement_id, display_name FROM {SCHEMA}.entitlements "
+            "WHERE resource_type = 'territory'"
         )
         assert {named(row[0]): row[1] for row in cursor.fetchall()} == {
             "territory:T_NA:member": "North America Territory Member",
