@@ -165,9 +165,9 @@ class _Evaluator:
     def run(self, select: soql.Select) -> Result:
         obj = self.object(select.object_name, select.object_pos)
         predicate = self.condition(obj, select.where) if select.where is not None else None
-        records = self.source(obj)
-        if predicate is not None:
-            records = [r for r in records if predicate(r)]
+        records = self.candidates(obj, select.where)
+        # A fresh list either way: the candidates may be the store's cached rows, and sorting is in place.
+        records = [r for r in records if predicate(r)] if predicate is not None else list(records)
         if select.count_only:
             return Result(len(records), [], True)
         counts = [item for item in select.fields if isinstance(item, soql.Count)]
@@ -189,10 +189,37 @@ class _Evaluator:
         project = self.projection(obj, select.fields)
         return Result(len(records), [project(r) for r in records], pageable)
 
+    def candidates(self, obj: schema.SObject, where: object) -> list[dict]:
+        """Rows that can match, in Id order: an index lookup when the filter pins an id field, else all.
+
+        Connectors run one query per group, permission set or territory (`WHERE GroupId = '...'`);
+        without the index each would scan the whole table. The full predicate still runs afterwards.
+        """
+        if self.include_deleted and obj.soft_delete:
+            return self.source(obj)
+        conjuncts = where.items if isinstance(where, soql.BoolOp) and where.op == "AND" else [where]
+        for node in conjuncts:
+            if (
+                not isinstance(node, soql.Comparison)
+                or len(node.field.parts) != 1
+                or node.op not in ("=", "IN")
+            ):
+                continue
+            field = obj.field(node.field.parts[0], self.version_number)
+            literals = node.value if isinstance(node.value, list) else [node.value]
+            if field is None or field.type not in schema.ID_TYPES or isinstance(node.value, soql.Select):
+                continue
+            if any(not isinstance(lit, Literal) or lit.kind != "string" for lit in literals):
+                continue
+            keys = {to_18(str(lit.value)) for lit in literals}
+            index = self.store.index(obj.name, field.name)
+            rows = [row for key in keys if key for row in index.get(key, ())]
+            return sorted(rows, key=itemgetter("Id")) if len(keys) > 1 else rows
+        return self.source(obj)
+
     def source(self, obj: schema.SObject) -> list[dict]:
         """All rows of the object in Id order (stable, but not insertion order, like Salesforce)."""
-        table = self.store.tables[obj.name]
-        rows = [table[key] for key in sorted(table)]
+        rows = self.store.rows_by_id(obj.name)
         if self.include_deleted and obj.soft_delete and self.store.deleted[obj.name]:
             deleted = self.store.deleted[obj.name]
             rows = sorted(rows + list(deleted.values()), key=itemgetter("Id"))

@@ -9,13 +9,15 @@ indexes right and return an undo entry, so sObject Collections can roll back an 
 from __future__ import annotations
 
 import copy
+import functools
 import logging
+import re
 import threading
 from typing import Any
 
 from local_salesforce import schema
 from local_salesforce.errors import FixtureError
-from local_salesforce.ids import OBJECT_BY_PREFIX, IdGenerator, to_18
+from local_salesforce.ids import OBJECT_BY_PREFIX, IdGenerator
 from local_salesforce.values import normalize_date, normalize_datetime
 
 logger = logging.getLogger(__name__)
@@ -78,6 +80,7 @@ class Store:
         self.territory_pairs: dict[tuple[str, str], str] = {}  # (user, territory) -> association id
         self.tombstones: set[str] = set()  # ids deleted through the API, for ENTITY_IS_DELETED
         self.generation = 0  # bumps on every mutation; caches key on it
+        self._cache: dict[tuple, tuple[int, Any]] = {}
 
     # ---- reading -------------------------------------------------------------------------------
 
@@ -96,6 +99,31 @@ class Store:
             return None
         record = self.tables[object_name].get(record_id)
         return (object_name, record) if record is not None else None
+
+    def rows_by_id(self, object_name: str) -> list[dict]:
+        """The object's records in Id order (cached until the next mutation; callers must not modify it)."""
+        return self._cached(
+            ("rows", object_name), lambda: [t[k] for t in (self.tables[object_name],) for k in sorted(t)]
+        )
+
+    def index(self, object_name: str, field_name: str) -> dict[Any, list[dict]]:
+        """Records by the value of one field, each list in Id order (cached until the next mutation)."""
+
+        def build() -> dict[Any, list[dict]]:
+            index: dict[Any, list[dict]] = {}
+            for record in self.rows_by_id(object_name):
+                index.setdefault(record.get(field_name), []).append(record)
+            return index
+
+        return self._cached(("index", object_name, field_name), build)
+
+    def _cached(self, key: tuple, build: Any) -> Any:
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] == self.generation:
+            return hit[1]
+        value = build()
+        self._cache[key] = (self.generation, value)
+        return value
 
     def user_by_username(self, username: str) -> dict | None:
         user_id = self.usernames.get(username.lower())
@@ -288,15 +316,16 @@ def _load_record(obj: schema.SObject, row: Any, where: str) -> dict:
     if not isinstance(row, dict):
         raise FixtureError(f"{where}: must be an object")
     raw_id = row.get("Id")
-    record_id = to_18(raw_id) if isinstance(raw_id, str) else None
+    record_id = _widen(raw_id) if isinstance(raw_id, str) else None
     if record_id is None:
         raise FixtureError(f"{where}: Id {raw_id!r} is not a valid 15- or 18-character id")
     if record_id[:3] != obj.key_prefix:
         raise FixtureError(f"{where}: Id {raw_id} does not carry the {obj.name} key prefix {obj.key_prefix}")
     where = f"{where} (Id {record_id})"
     record: dict = {}
+    exact = obj.fields
     for key, value in row.items():
-        field = obj.field(key)
+        field = exact.get(key) or obj.field(key)
         if field is None:
             raise FixtureError(f"{where}: no field '{key}' on {obj.name}")
         record[field.name] = _coerce(field, value, where)
@@ -307,13 +336,33 @@ def _load_record(obj: schema.SObject, row: Any, where: str) -> dict:
     return record
 
 
+# Upper-case letters -> "1", everything else -> "0": the checksum's bit pattern, computed in C.
+_UPPER_BITS = str.maketrans({chr(c): "1" if chr(c).isupper() else "0" for c in range(128)})
+_SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+_ID_RE = re.compile(r"[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?")
+
+
+@functools.lru_cache(maxsize=1 << 20)
+def _widen(value: str) -> str | None:
+    """`ids.to_18`, done fast: a medium fixture has over a million ids to check, most of them repeats."""
+    if not _ID_RE.fullmatch(value):
+        return None
+    body = value[:15]
+    bits = body.translate(_UPPER_BITS)
+    alphabet = _SUFFIX_ALPHABET
+    suffix = alphabet[int(bits[4::-1], 2)] + alphabet[int(bits[9:4:-1], 2)] + alphabet[int(bits[14:9:-1], 2)]
+    if len(value) == 18 and value[15:].upper() != suffix:
+        return None
+    return body + suffix
+
+
 def _coerce(field: schema.Field, value: Any, where: str) -> Any:
     if value is None:
         return None
     kind = field.type
     problem = None
     if kind in schema.ID_TYPES:
-        widened = to_18(value) if isinstance(value, str) else None
+        widened = _widen(value) if isinstance(value, str) else None
         if widened is None:
             problem = "is not a valid id"
         value = widened

@@ -23,7 +23,7 @@ os.environ.update(
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-        "XDG_RUNTIME_DIR": str(_AIRFLOW_HOME),
+        "XDG_RUNTIME_DIR": str(_AIRFLOW_HOME),  # private (0700): pgserver asks for one at import
     }
 )
 for path in (REPO / "plugins", REPO):

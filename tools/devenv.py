@@ -30,9 +30,10 @@ def warehouse(data_dir: Path | None = None, *, fresh: bool = False):
         yield configured
         return
 
-    # pgserver asks platformdirs for a runtime dir at import; give it one rather than a warning.
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(RUN_DIR))
-    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    # pgserver asks platformdirs for a runtime dir at import; give it a private one rather than a warning.
+    runtime_dir = RUN_DIR / "xdg"
+    runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
     import pgserver
 
     data_dir = data_dir or RUN_DIR / "pg"
@@ -70,7 +71,7 @@ def airflow_env(airflow_home: Path, extra: dict[str, str] | None = None) -> dict
             "PYTHONPATH": os.pathsep.join(
                 [str(REPO / "plugins"), str(REPO), env.get("PYTHONPATH", "")]
             ).rstrip(os.pathsep),
-            "XDG_RUNTIME_DIR": env.get("XDG_RUNTIME_DIR", str(RUN_DIR)),
+            "XDG_RUNTIME_DIR": env.get("XDG_RUNTIME_DIR", str(RUN_DIR / "xdg")),
         }
     )
     env.update(extra or {})

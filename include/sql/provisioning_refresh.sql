@@ -74,7 +74,7 @@ WHERE g.sync_id = %(sync_id)s
   AND NOT EXISTS (SELECT 1 FROM {schema}.entitlements e
                   WHERE e.org_id = %(org_id)s AND e.entitlement_id = g.entitlement_id);
 
--- name: user_holdings
+-- name: holdings
 -- The user's entitlements, direct and derived through the published edges, to a fixed point; UNION
 -- drops pairs already found, so cycles of nested groups end the recursion.
 CREATE TEMP TABLE refresh_holdings ON COMMIT DROP AS
@@ -101,7 +101,7 @@ SELECT h.entitlement_id, e.dst, e.src
 FROM held h
 JOIN edges e ON e.src = h.entitlement_id;
 
--- name: user_derived
+-- name: derived
 CREATE TEMP TABLE refresh_derived ON COMMIT DROP AS
 SELECT dst AS entitlement_id, array_agg(DISTINCT src ORDER BY src) AS sources
 FROM refresh_holdings

@@ -26,6 +26,7 @@ _SALESFORCE_SUFFIXES = (".salesforce.com", ".force.com", ".salesforce-setup.com"
 # Partition labels of enhanced domains (``acme--uat.sandbox.my.salesforce.com``). Sandboxes and
 # scratch orgs sign in through test.salesforce.com, the others through login.salesforce.com.
 _SANDBOX_PARTITIONS = frozenset({"sandbox", "scratch"})
+_PARTITIONS = _SANDBOX_PARTITIONS | {"develop", "trailblaze", "demo", "patch", "free"}
 
 # Very old orgs still answer on their instance host (na123, cs42, eu5...); cs* are sandboxes.
 _INSTANCE_LABEL = re.compile(r"^[a-z]{2,4}\d{1,3}s?$")
@@ -72,9 +73,7 @@ def normalize_domain(value: str) -> SalesforceHosts:
             serve the API (a Visualforce, Experience Cloud or help site), with the fix.
     """
     host, port = _split_host(value)
-
-    # The Airflow provider's ``domain`` extra holds labels that it completes with ".salesforce.com".
-    if host in ("login", "test") or host.endswith(".my"):
+    if _is_provider_label(value, host, port):
         host = f"{host}.salesforce.com"
 
     if not _is_salesforce_host(host):
@@ -136,6 +135,20 @@ def _split_host(value: str) -> tuple[str, int | None]:
             "your browser's address bar, for example 'https://acme.lightning.force.com'."
         )
     return host, port
+
+
+def _is_provider_label(value: str, host: str, port: int | None) -> bool:
+    """Tell a label of the provider's ``domain`` extra: ``test``, ``acme.my``, ``acme--uat.sandbox.my``.
+
+    The provider completes these with ".salesforce.com". Only a bare value can be one: with a scheme
+    or a port, ``something.my`` is a host of its own (.my is also Malaysia's top-level domain).
+    """
+    if "://" in value or port is not None:
+        return False
+    labels = host.split(".")
+    if labels in (["login"], ["test"]):
+        return True
+    return labels[-1] == "my" and (len(labels) == 2 or (len(labels) == 3 and labels[1] in _PARTITIONS))
 
 
 def _my_domain(host: str, value: str) -> SalesforceHosts:

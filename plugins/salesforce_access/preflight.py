@@ -394,8 +394,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--conn-id", default="salesforce_default", help="Airflow connection id (salesforce)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--sync-connected-apps", action="store_true", default=None, help="check as if on")
-    parser.add_argument("--sync-territories", action="store_true", default=None, help="check as if on")
+    parser.add_argument(
+        "--sync-connected-apps", action="store_true", default=None, help="check as if this option were on"
+    )
+    parser.add_argument(
+        "--sync-territories", action="store_true", default=None, help="check as if this option were on"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 

@@ -126,7 +126,19 @@ FORMS = {
         True,
         TEST,
     ),
-    # Any other https host (a proxy, a local org) is used as given, port included.
+    "acme-dev-ed.develop.my": (
+        "https://acme-dev-ed.develop.my.salesforce.com",
+        "https://acme-dev-ed.develop.my.salesforce.com",
+        False,
+        LOGIN,
+    ),
+    # Any other https host (a proxy, a local org) is used as given, port included; .my is also a TLD.
+    "https://sf-proxy.example.com.my": (
+        "https://sf-proxy.example.com.my",
+        "https://sf-proxy.example.com.my",
+        False,
+        "https://sf-proxy.example.com.my",
+    ),
     "https://127.0.0.1:8443": (
         "https://127.0.0.1:8443",
         "https://127.0.0.1:8443",

@@ -484,6 +484,29 @@ def test_client_credentials_on_a_generic_login_host_is_refused_before_any_call(a
     )
 
 
+def test_jwt_audience_from_a_wrong_login_url(org, acme, airflow_connection):
+    airflow_connection(
+        "salesforce_default",
+        login=acme.integration,
+        domain=org.url,
+        login_url="https://sso.acme.example/",
+        ca_bundle=org.ca_bundle,
+        auth_method="jwt_bearer",
+        consumer_key=acme.jwt_key,
+        private_key_file_path=acme.private_key_path,
+    )
+
+    with pytest.raises(AuthenticationError) as raised:
+        sign_in(credentials_from_connection("salesforce_default"))
+
+    assert str(raised.value) == (
+        f'{_context(org, "jwt_bearer")}: Salesforce answered "audience is invalid": Salesforce does not '
+        "accept audience 'https://sso.acme.example' for this org. Production and Developer Edition orgs "
+        "expect https://login.salesforce.com, sandboxes and scratch orgs https://test.salesforce.com: set "
+        "the connection's 'login_url' extra to the right one. [invalid_grant]"
+    )
+
+
 def test_domain_where_nothing_answers(acme, unused_port):
     credentials = SalesforceCredentials(
         conn_id="salesforce_default",
