@@ -47,7 +47,10 @@ def _load_source(args: argparse.Namespace) -> tuple[dict, str, dict | None]:
             from local_salesforce import demo  # imported lazily: only --demo needs the generator
         except ImportError as exc:
             raise FixtureError(f"--demo: the demo generator cannot be imported: {exc}") from exc
-        fixture, secrets = demo.generate(args.size, args.seed)
+        try:
+            fixture, secrets = demo.generate(args.size, args.seed)
+        except Exception as exc:  # a generator bug must still end in one clear line, not a traceback
+            raise FixtureError(f"--demo: generating the {args.size} org failed: {exc!r}") from exc
         return fixture, f"demo({args.size}, seed={args.seed})", secrets
     path = Path(args.fixture)
     try:

@@ -36,16 +36,12 @@ DEFAULT_BATCH, MIN_BATCH, MAX_BATCH = 2000, 200, 2000
 MAX_CURSOR_ROWS = 3_000_000  # oldest locators are dropped past this, and answer INVALID_QUERY_LOCATOR
 _VERSION_RE = re.compile(r"^/services/data/v(\d+\.\d)(/.*)?$")
 _LOCATOR_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-RELEASES = {
-    66.0: "Spring '26",
-    65.0: "Winter '26",
-    64.0: "Summer '25",
-    63.0: "Spring '25",
-    62.0: "Winter '25",
-    61.0: "Summer '24",
-    60.0: "Spring '24",
-    59.0: "Winter '24",
-}
+
+
+def release_name(version: float) -> str:
+    """Salesforce names releases by season: v20.0 was Winter '11, then three releases a year."""
+    offset = int(version) - 20
+    return f"{('Winter', 'Spring', 'Summer')[offset % 3]} '{11 + offset // 3:02d}"
 
 
 @dataclass
@@ -89,7 +85,7 @@ class OrgApp:
     """All server state; one instance per process."""
 
     def __init__(self, fixture: dict, source: str = "fixture") -> None:
-        self.initial_fixture = self.fixture = fixture
+        self.initial_fixture = fixture
         self.store: Store = load_fixture(fixture, source)
         self.base_url = "https://127.0.0.1"
         self.sessions = Sessions()
@@ -111,7 +107,6 @@ class OrgApp:
         """Load `fixture` (default: the one the server started with); forget sessions, cursors, faults."""
         store = load_fixture(fixture if fixture is not None else self.initial_fixture, source)
         with self.lock:
-            self.fixture = fixture if fixture is not None else self.initial_fixture
             self.store = store
             self.sessions.clear()
             self.cursors.clear()
@@ -175,6 +170,11 @@ class OrgApp:
             return Response(302, b"", {"Location": f"https://{my_domain}{raw_path}"})
         if path.rstrip("/") == "/services/oauth2/token":
             return self._token(request)
+        if path.rstrip("/") == "/services/oauth2/authorize" and request.method == "GET":
+            status, answer = self.auth.authorize(request.query)
+            if status == 302:
+                return Response(302, b"", {"Location": answer})
+            return Response(status, answer.encode(), {"Content-Type": "text/html;charset=UTF-8"})
         soap = re.match(r"^/services/Soap/[uc]/(\d+\.\d+)/?$", path)
         if soap:
             return self._soap(request, soap.group(1))
@@ -215,9 +215,12 @@ class OrgApp:
         versions = []
         number = MIN_VERSION
         while number <= newest + 1e-9:
-            label = RELEASES.get(number, f"v{number:.1f}")
             versions.append(
-                {"label": label, "url": f"/services/data/v{number:.1f}", "version": f"{number:.1f}"}
+                {
+                    "label": release_name(number),
+                    "url": f"/services/data/v{number:.1f}",
+                    "version": f"{number:.1f}",
+                }
             )
             number += 1.0
         return Response.json(200, versions)

@@ -31,6 +31,7 @@ JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 LOGIN_AUDIENCES = ("https://login.salesforce.com", "https://test.salesforce.com")
 GENERIC_LOGIN_HOSTS = ("login.salesforce.com", "test.salesforce.com")
 SOAP_MAX_VERSION = 64.0
+CODE_SECONDS = 15 * 60
 _TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._"
 
 
@@ -83,6 +84,7 @@ class Authenticator:
         self._store_ref = store_ref  # callable returning the current Store (fixtures can be reloaded)
         self.sessions = sessions
         self.base_url = base_url
+        self._codes: dict[str, dict] = {}  # authorization codes of the web-server flow
 
     @property
     def store(self) -> Store:
@@ -106,6 +108,7 @@ class Authenticator:
             "client_credentials": lambda f: self._client_credentials(f, authorization, original_host),
             "refresh_token": self._refresh_token,
             "password": self._password,
+            "authorization_code": self._authorization_code,
         }
         handler = handlers.get(grant)
         if handler is None:
@@ -201,6 +204,72 @@ class Authenticator:
         user = self._usable_user(str(entry.get("username") or ""), unknown="expired access/refresh token")
         self._check_approved(app, user)
         return self._grant(user, app, signed=True)
+
+    # ---- web-server flow ------------------------------------------------------------------------
+
+    def authorize(self, params: dict[str, str]) -> tuple[int, str]:
+        """GET /services/oauth2/authorize, with the local org standing in for the user clicking Allow.
+
+        Returns (status, Location or HTML page). Salesforce only redirects errors back when it trusts
+        the client and its redirect_uri; anything else gets an error page.
+        """
+        with self.store.lock:
+            try:
+                app = self._app_by_key(params.get("client_id"))
+            except OAuthError:
+                return 400, _error_page("OAUTH_EC_APP_NOT_FOUND", "client identifier invalid")
+            redirect_uri = params.get("redirect_uri") or ""
+            allowed = app.get("callback_urls")
+            if not redirect_uri or (allowed is not None and redirect_uri not in allowed):
+                return 400, _error_page("redirect_uri_mismatch", "redirect_uri must match configuration")
+            state = {"state": params["state"]} if "state" in params else {}
+            if params.get("response_type") != "code":
+                return 302, _with_query(
+                    redirect_uri,
+                    {
+                        "error": "unsupported_response_type",
+                        "error_description": "response type not supported",
+                        **state,
+                    },
+                )
+            username = app.get("authorize_user") or next(iter(app.get("approved_usernames") or []), None)
+            user = self.store.user_by_username(username) if username else None
+            if user is None or not user.get("IsActive"):
+                return 302, _with_query(
+                    redirect_uri,
+                    {"error": "access_denied", "error_description": "end-user denied authorization", **state},
+                )
+            code = "aPrx" + "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(80))
+            self._codes[code] = {
+                "client_id": app["consumer_key"],
+                "redirect_uri": redirect_uri,
+                "username": user["Username"],
+                "challenge": params.get("code_challenge"),
+                "expires": time.time() + CODE_SECONDS,
+            }
+            return 302, _with_query(redirect_uri, {"code": code, **state})
+
+    def _authorization_code(self, form: dict) -> dict:
+        app = self._app_by_key(form.get("client_id"))
+        if form.get("client_secret") is not None or app.get("consumer_secret"):
+            self._check_secret(app, form.get("client_secret"))
+        grant = self._codes.pop(form.get("code") or "", None)  # a code works once
+        if grant is None or grant["expires"] < time.time() or grant["client_id"] != app["consumer_key"]:
+            raise OAuthError("invalid_grant", "expired authorization code")
+        if form.get("redirect_uri") != grant["redirect_uri"]:
+            raise OAuthError("invalid_grant", "redirect_uri must match configuration")
+        if grant["challenge"]:
+            verifier = (form.get("code_verifier") or "").encode()
+            digest = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).rstrip(b"=").decode()
+            if not hmac.compare_digest(digest, grant["challenge"]):
+                raise OAuthError("invalid_grant", "invalid code verifier")
+        user = self._usable_user(grant["username"], unknown="expired authorization code")
+        response = self._grant(user, app, signed=True)
+        refresh = "5Aep861" + "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(80))
+        app.setdefault("refresh_tokens", []).append({"token": refresh, "username": user["Username"]})
+        response["refresh_token"] = refresh
+        response["scope"] = "api refresh_token"
+        return response
 
     def _password(self, form: dict) -> dict:
         app = self._app_by_key(form.get("client_id"))
@@ -319,6 +388,20 @@ class Authenticator:
                 store.org_id, user["Id"], float(store.org["session_seconds"]), None
             )
             return _soap_success(self.base_url, version, store, user, session)
+
+
+def _with_query(url: str, params: dict[str, str]) -> str:
+    return url + ("&" if "?" in url else "?") + urllib.parse.urlencode(params)
+
+
+def _error_page(code: str, description: str) -> str:
+    return (
+        "<html><head><title>Error</title></head><body><h1>error="
+        + escape(code)
+        + "</h1><p>"
+        + escape(description)
+        + "</p></body></html>"
+    )
 
 
 def _soap_credentials(body: bytes) -> tuple[str, str]:

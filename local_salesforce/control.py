@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from local_salesforce import schema
 from local_salesforce.errors import FixtureError
-from local_salesforce.store import SWITCHES
+from local_salesforce.store import SWITCHES, check_setting
 
 if TYPE_CHECKING:
     from local_salesforce.app import OrgApp, Request, Response
@@ -55,6 +55,11 @@ def handle(org: OrgApp, request: Request) -> Response:
             unknown = sorted(set(body) - SWITCHES)
             if unknown:
                 return Response.json(400, {"error": f"unknown switches: {', '.join(unknown)}"})
+            problems = [
+                f"{key}: {problem}" for key, value in body.items() if (problem := check_setting(key, value))
+            ]
+            if problems:
+                return Response.json(400, {"error": "; ".join(problems)})
             with org.store.lock:
                 org.store.org.update(body)
         return Response.json(200, {k: v for k, v in org.store.org.items() if k in SWITCHES})

@@ -436,9 +436,9 @@ def update(store: Store, obj: schema.SObject, record_id: str, body: Any, caller:
         )
     _check_formats(obj, values, store)
     _check_references(store, obj, values)
-    undo: list[tuple] = []
+    old_profile = current.get("ProfileId")
     if obj.name == "User":
-        undo += _update_user(store, current, values, caller)
+        _check_user_update(store, current, values)
     elif obj.name == "UserLogin" and values.get("IsPasswordLocked"):
         raise _error(
             "FIELD_INTEGRITY_EXCEPTION", "IsPasswordLocked can only be set to false", ["IsPasswordLocked"]
@@ -446,14 +446,16 @@ def update(store: Store, obj: schema.SObject, record_id: str, body: Any, caller:
     _check_validation_rules(store, obj, current | values, creating=False)
     values.update(LastModifiedDate=now_string(), LastModifiedById=caller.user_id)
     values["SystemModstamp"] = values["LastModifiedDate"]
-    undo.insert(0, store.update(obj.name, record_id, values))
+    undo = [store.update(obj.name, record_id, values)]
     if obj.name == "User":
+        if current.get("ProfileId") != old_profile:  # `current` is the stored record, now updated
+            undo += _swap_profile_assignment(store, record_id, old_profile, current["ProfileId"], caller)
         store.refresh_licence_counts()
     return undo
 
 
-def _update_user(store: Store, current: dict, values: dict, caller: Caller) -> list[tuple]:
-    undo: list[tuple] = []
+def _check_user_update(store: Store, current: dict, values: dict) -> None:
+    """Uniqueness and seat checks of a user update; fills the fields Salesforce derives (Name, UserType)."""
     if values.get("Username"):
         values["Username"] = values["Username"].lower()
         owner = store.usernames.get(values["Username"])
@@ -480,16 +482,16 @@ def _update_user(store: Store, current: dict, values: dict, caller: Caller) -> l
         values["UserType"] = user_type_for_licence(
             new_licence.get("LicenseDefinitionKey") if new_licence else None
         )
-        undo += _swap_profile_assignment(store, current, new_profile, caller)
-    return undo
 
 
-def _swap_profile_assignment(store: Store, user: dict, new_profile: str, caller: Caller) -> list[tuple]:
+def _swap_profile_assignment(
+    store: Store, user_id: str, old_profile: str | None, new_profile: str, caller: Caller
+) -> list[tuple]:
     """A profile change moves the user's profile-owned permission set assignment to the new profile's set."""
     undo: list[tuple] = []
-    old_set = store.profile_permission_set(user.get("ProfileId") or "")
+    old_set = store.profile_permission_set(old_profile or "")
     if old_set:
-        old_psa = store.psa_pairs.get((user["Id"], old_set["Id"]))
+        old_psa = store.psa_pairs.get((user_id, old_set["Id"]))
         if old_psa:
             undo.append(store.delete("PermissionSetAssignment", old_psa))
     new_set = store.profile_permission_set(new_profile)
@@ -500,7 +502,7 @@ def _swap_profile_assignment(store: Store, user: dict, new_profile: str, caller:
                 new_record(
                     store,
                     "PermissionSetAssignment",
-                    {"AssigneeId": user["Id"], "PermissionSetId": new_set["Id"]},
+                    {"AssigneeId": user_id, "PermissionSetId": new_set["Id"]},
                     caller.user_id,
                     now_string(),
                 ),
@@ -524,16 +526,42 @@ def delete(store: Store, obj: schema.SObject, record_id: str, caller: Caller) ->
             raise _error(
                 store.org.get("profile_owned_psa_error") or "FIELD_INTEGRITY_EXCEPTION", PROFILE_OWNED, []
             )
-    if obj.name == "UserRole":
-        for group_id, group in list(store.tables["Group"].items()):
-            if group.get("RelatedId") == record_id:
-                undo.append(store.delete("Group", group_id))
-    if obj.name == "Group":
-        for member_id, member in list(store.tables["GroupMember"].items()):
-            if record_id in (member["GroupId"], member["UserOrGroupId"]):
-                undo.append(store.delete("GroupMember", member_id))
-    undo.insert(0, store.delete(obj.name, record_id))
+    if obj.name == "PermissionSet" and (current.get("IsOwnedByProfile") or current.get("Type") == "Group"):
+        owner = "a profile" if current.get("IsOwnedByProfile") else "a permission set group"
+        raise _error(
+            "FIELD_INTEGRITY_EXCEPTION",
+            f"You can't delete this permission set because it's owned by {owner}.",
+        )
+    undo.append(store.delete(obj.name, record_id))
+    undo += _cascade(store, obj.name, record_id)
     store.tombstones.add(record_id)
+    return undo
+
+
+# What goes with a deleted record, as in Salesforce: (child object, field pointing at the parent).
+CASCADES: dict[str, list[tuple[str, str]]] = {
+    "PermissionSet": [
+        ("PermissionSetAssignment", "PermissionSetId"),
+        ("PermissionSetGroupComponent", "PermissionSetId"),
+        ("SetupEntityAccess", "ParentId"),
+    ],
+    "PermissionSetGroup": [
+        ("PermissionSet", "PermissionSetGroupId"),
+        ("PermissionSetGroupComponent", "PermissionSetGroupId"),
+    ],
+    "Group": [("GroupMember", "GroupId"), ("GroupMember", "UserOrGroupId")],
+    "UserRole": [("Group", "RelatedId")],
+    "Territory2": [("UserTerritory2Association", "Territory2Id"), ("Group", "RelatedId")],
+}
+
+
+def _cascade(store: Store, object_name: str, record_id: str) -> list[tuple]:
+    undo: list[tuple] = []
+    for child, field_name in CASCADES.get(object_name, ()):
+        for child_id in [r["Id"] for r in store.tables[child].values() if r.get(field_name) == record_id]:
+            if child_id in store.tables[child]:
+                undo.append(store.delete(child, child_id))
+                undo += _cascade(store, child, child_id)
     return undo
 
 

@@ -169,7 +169,8 @@ class _Evaluator:
         # A fresh list either way: the candidates may be the store's cached rows, and sorting is in place.
         records = [r for r in records if predicate(r)] if predicate is not None else list(records)
         if select.count_only:
-            return Result(len(records), [], True)
+            counted = len(records) if select.limit is None else min(len(records), select.limit)
+            return Result(counted, [], True)
         counts = [item for item in select.fields if isinstance(item, soql.Count)]
         if counts:
             return self.aggregate(obj, select, counts, records)

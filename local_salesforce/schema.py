@@ -372,6 +372,9 @@ OBJECTS: dict[str, SObject] = {
                 _f("IsSsoEnabled", "boolean", flags=_CU),
                 *_permissions(_CU),
             ],
+            # Profiles are made and removed in Setup or the Metadata API; the REST API can only update them.
+            createable=False,
+            deletable=False,
         ),
         _object(
             "UserRole",

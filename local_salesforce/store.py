@@ -279,10 +279,11 @@ def load_fixture(fixture: Any, source: str = "fixture") -> Store:
             raise FixtureError(f"{source}: records.{object_name}: unknown sObject type '{object_name}'")
         if not isinstance(rows, list):
             raise FixtureError(f"{source}: records.{object_name}: must be a list of records")
+        defaults = {field.name: field.default for field in obj.fields.values()}
         for position, row in enumerate(rows):
-            where = f"{source}: records.{object_name}[{position}]"
-            record = _load_record(obj, row, where)
+            record = _load_record(obj, row, f"{source}: records.{object_name}[{position}]", defaults)
             if record["Id"] in store.tables[obj.name]:
+                where = f"{source}: records.{object_name}[{position}]"
                 raise FixtureError(f"{where}: duplicate Id {record['Id']}")
             store.tables[obj.name][record["Id"]] = record
     _check_references(store, source)
@@ -297,12 +298,36 @@ def load_fixture(fixture: Any, source: str = "fixture") -> Store:
     return store
 
 
+def check_setting(key: str, value: Any) -> str | None:
+    """What is wrong with an org setting (unknown key, wrong JSON type, bad version), or None."""
+    if key not in ORG_DEFAULTS:
+        return "unknown setting"
+    expected = type(ORG_DEFAULTS[key])
+    if expected is int and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        return "must be a non-negative integer"
+    if expected is not int and not isinstance(value, expected):
+        return f"must be {_JSON_TYPE_NAMES[expected]}"
+    if key == "max_api_version" and not re.fullmatch(r"\d{2}\.0", value):
+        return 'must look like "66.0"'
+    if key == "picklists" and not all(
+        isinstance(values, list)
+        and all(isinstance(v, dict) and isinstance(v.get("value"), str) for v in values)
+        for values in value.values()
+    ):
+        return 'each entry must be a list of {"value": ..., "active": ...}'
+    return None
+
+
+_JSON_TYPE_NAMES = {bool: "true or false", list: "a list", dict: "an object", str: "a string"}
+
+
 def _load_org(store: Store, org: Any, source: str) -> None:
     if not isinstance(org, dict):
         raise FixtureError(f"{source}: 'org' must be an object")
     for key, value in org.items():
-        if key not in ORG_DEFAULTS:
-            raise FixtureError(f"{source}: org.{key}: unknown setting")
+        problem = check_setting(key, value)
+        if problem:
+            raise FixtureError(f"{source}: org.{key}: {problem}")
         store.org[key] = copy.deepcopy(value)
     for position, app in enumerate(store.org["oauth_apps"]):
         if not isinstance(app, dict) or not app.get("consumer_key"):
@@ -312,7 +337,7 @@ def _load_org(store: Store, org: Any, source: str) -> None:
             raise FixtureError(f"{source}: org.credentials[{position}]: needs a username")
 
 
-def _load_record(obj: schema.SObject, row: Any, where: str) -> dict:
+def _load_record(obj: schema.SObject, row: Any, where: str, defaults: dict) -> dict:
     if not isinstance(row, dict):
         raise FixtureError(f"{where}: must be an object")
     raw_id = row.get("Id")
@@ -321,18 +346,17 @@ def _load_record(obj: schema.SObject, row: Any, where: str) -> dict:
         raise FixtureError(f"{where}: Id {raw_id!r} is not a valid 15- or 18-character id")
     if record_id[:3] != obj.key_prefix:
         raise FixtureError(f"{where}: Id {raw_id} does not carry the {obj.name} key prefix {obj.key_prefix}")
-    where = f"{where} (Id {record_id})"
-    record: dict = {}
+    record = dict(defaults)
     exact = obj.fields
     for key, value in row.items():
         field = exact.get(key) or obj.field(key)
         if field is None:
-            raise FixtureError(f"{where}: no field '{key}' on {obj.name}")
-        record[field.name] = _coerce(field, value, where)
+            raise FixtureError(f"{where} (Id {record_id}): no field '{key}' on {obj.name}")
+        try:
+            record[field.name] = _coerce(field, value)
+        except ValueError as problem:
+            raise FixtureError(f"{where} (Id {record_id}): field {field.name} {problem}") from None
     record["Id"] = record_id
-    for field in obj.fields.values():
-        if field.name not in record:
-            record[field.name] = field.default
     return record
 
 
@@ -356,34 +380,44 @@ def _widen(value: str) -> str | None:
     return body + suffix
 
 
-def _coerce(field: schema.Field, value: Any, where: str) -> Any:
+def _coerce(field: schema.Field, value: Any) -> Any:
+    """The stored form of a fixture value; ValueError says what is wrong with it."""
     if value is None:
         return None
     kind = field.type
-    problem = None
+    if kind in schema.TEXT_TYPES:
+        if not isinstance(value, str):
+            raise ValueError("must be a string")
+        return value
     if kind in schema.ID_TYPES:
         widened = _widen(value) if isinstance(value, str) else None
         if widened is None:
-            problem = "is not a valid id"
-        value = widened
-    elif kind == "boolean":
-        problem = None if isinstance(value, bool) else "must be true or false"
-    elif kind == "int":
-        problem = None if isinstance(value, int) and not isinstance(value, bool) else "must be an integer"
-    elif kind == "double":
-        problem = (
-            None if isinstance(value, int | float) and not isinstance(value, bool) else "must be a number"
-        )
-    elif kind == "datetime":
-        value = normalize_datetime(value) if isinstance(value, str) else None
-        problem = None if value else "must be a datetime like 2024-01-02T03:04:05.000+0000"
-    elif kind == "date":
-        value = normalize_date(value) if isinstance(value, str) else None
-        problem = None if value else "must be a date like 2024-01-02"
-    elif not isinstance(value, str):
-        problem = "must be a string"
-    if problem:
-        raise FixtureError(f"{where}: field {field.name} {problem}")
+            raise ValueError("is not a valid id")
+        return widened
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        return value
+    if kind == "int":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError("must be an integer")
+        return value
+    if kind == "double":
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ValueError("must be a number")
+        return value
+    if kind == "datetime":
+        stored = normalize_datetime(value) if isinstance(value, str) else None
+        if not stored:
+            raise ValueError("must be a datetime like 2024-01-02T03:04:05.000+0000")
+        return stored
+    if kind == "date":
+        stored = normalize_date(value) if isinstance(value, str) else None
+        if not stored:
+            raise ValueError("must be a date like 2024-01-02")
+        return stored
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
     return value
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from salesforce_access import warehouse
 from salesforce_access.client import QueryCursorLost, SalesforceClient
 from salesforce_access.errors import FeatureNotEnabledError, SalesforceAccessError
+from salesforce_access.salesforce_errors import TERRITORIES_OFF
 from salesforce_access.settings import SyncOptions
 
 log = logging.getLogger(__name__)
@@ -187,10 +188,7 @@ def extract_resource_type(
         except SalesforceAccessError as exc:
             if resource_type == "territory" and exc.error_code == "INVALID_TYPE":
                 raise FeatureNotEnabledError(
-                    "Territories were requested (sync_territories is true) but this org does not have "
-                    "Enterprise Territory Management 2.0 turned on, so Salesforce has no Territory2 objects. "
-                    "Turn it on in Setup > Territory Settings > Enable Enterprise Territory Management, "
-                    "or set sync_territories to false for this org.",
+                    f"sync_territories is true, but {TERRITORIES_OFF}",
                     error_code="INVALID_TYPE",
                 ) from exc
             raise

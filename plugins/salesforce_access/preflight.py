@@ -147,14 +147,19 @@ def run_preflight(sf: Salesforce, signin: SignIn, options: dict[str, Any]) -> Pr
     return _report(facts, permissions, territories_enabled, api_refusal=None, warnings=warnings)
 
 
-def raise_for_sync(report: PreflightReport) -> None:
+def raise_for_sync(report: PreflightReport, *, optional_features: bool = True) -> None:
     """Raise one error listing every problem that stops a sync; return when there is none.
+
+    With ``optional_features=False`` only what stops every resource type is raised (API access,
+    Manage Users); a missing feature an option asks for (territories, connected apps) is left to the
+    task of that resource type, so the rest of the org's access is still read and the failure is
+    reported where it belongs.
 
     Raises:
         FeatureNotEnabledError: the org lacks API access or Enterprise Territory Management.
         MissingPermissionError: the integration user lacks permissions.
     """
-    _raise(report, _sync_problems(report), "sync")
+    _raise(report, _sync_problems(report, optional_features=optional_features), "sync")
 
 
 def raise_for_provisioning(report: PreflightReport, action: str, resource_type: str | None = None) -> None:
@@ -207,7 +212,9 @@ def _report(
     )
 
 
-def _sync_problems(report: PreflightReport, *, api_only: bool = False) -> list[_Problem]:
+def _sync_problems(
+    report: PreflightReport, *, api_only: bool = False, optional_features: bool = True
+) -> list[_Problem]:
     """Return what stops a sync: API access, then the permissions and features the options need."""
     if report.api_refusal == "API_DISABLED_FOR_ORG":
         return [
@@ -223,11 +230,11 @@ def _sync_problems(report: PreflightReport, *, api_only: bool = False) -> list[_
     needed = [("ApiEnabled", "for every API call")]
     if not api_only:
         needed.append(("ManageUsers", "to read users, their logins and their permission set assignments"))
-        if report.options.get("sync_connected_apps"):
+        if report.options.get("sync_connected_apps") and optional_features:
             needed.append(("CustomizeApplication", "to read connected apps (sync_connected_apps is on)"))
     problems = [_missing(report, name, why) for name, why in needed if not _has(report, name)]
 
-    if report.territories_enabled is False and not api_only:
+    if report.territories_enabled is False and not api_only and optional_features:
         problems.append(_Problem(TERRITORIES_OFF, FeatureNotEnabledError, "INVALID_TYPE"))
     return problems
 

@@ -82,7 +82,9 @@ def sign_in_and_check(settings: PipelineSettings, org: OrgConfig, options: SyncO
         log.warning("Preflight: %s", problem)
     for warning in report.warnings:
         log.warning("Preflight: %s", warning)
-    preflight.raise_for_sync(report)
+    # Territories or connected apps that cannot be read fail their own extract task, with the same
+    # message, after the rest of the org is read: see preflight.raise_for_sync.
+    preflight.raise_for_sync(report, optional_features=False)
 
     org_info = {
         "org_id": report.org_id,
@@ -297,10 +299,10 @@ def run_step(settings: PipelineSettings, sync_id: str | None, step: str, functio
     context = get_current_context()
     ti, task = context["ti"], context["task"]
     last_try = ti.try_number > (task.retries or 0)
-    with recording_failure(settings, sync_id, step, last_try=last_try):
-        try:
+    try:
+        with recording_failure(settings, sync_id, step, last_try=last_try):
             return function(*args, **kwargs)
-        except SalesforceAccessError as exc:
-            if exc.retryable:
-                raise
-            raise AirflowFailException(str(exc)) from exc
+    except SalesforceAccessError as exc:
+        if exc.retryable:
+            raise
+        raise AirflowFailException(str(exc)) from exc

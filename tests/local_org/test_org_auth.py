@@ -332,7 +332,7 @@ def test_sessions_end_after_session_seconds(local_org):
 
 
 def test_unknown_grant_type_and_journal_without_secrets(local_org, org_data):
-    response = _token_call(local_org, {"grant_type": "authorization_code", "code": "x"})
+    response = _token_call(local_org, {"grant_type": "magic", "code": "x"})
     _token_call(local_org, {"grant_type": JWT_GRANT, "assertion": jwt_assertion(org_data.private_key)})
 
     assert response.json() == {
@@ -345,3 +345,58 @@ def test_unknown_grant_type_and_journal_without_secrets(local_org, org_data):
         ("POST", "/services/oauth2/token", 200),
     ]
     assert "assertion" not in json.dumps(journal) and orgdata.CONSUMER_SECRET not in json.dumps(journal)
+
+
+def test_web_server_flow_with_pkce(local_org):
+    import base64
+    import hashlib
+    import urllib.parse
+
+    verifier = "v" * 64
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    callback = "https://localhost:1717/callback"
+    http = local_org.http_session()
+    answer = http.get(
+        f"{local_org.url}/services/oauth2/authorize",
+        params={
+            "response_type": "code",
+            "client_id": orgdata.CONSUMER_KEY,
+            "redirect_uri": callback,
+            "state": "s1",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        },
+        allow_redirects=False,
+    )
+    location = urllib.parse.urlsplit(answer.headers["Location"])
+    query = dict(urllib.parse.parse_qsl(location.query))
+    form = {
+        "grant_type": "authorization_code",
+        "code": query["code"],
+        "client_id": orgdata.CONSUMER_KEY,
+        "client_secret": orgdata.CONSUMER_SECRET,
+        "redirect_uri": callback,
+    }
+
+    wrong = _token_call(local_org, {**form, "code_verifier": "x" * 64})
+    answer_status, state = answer.status_code, query["state"]
+    # A code works once, so a failed exchange uses it up: ask for a second one.
+    second = http.get(answer.url, allow_redirects=False).headers["Location"]
+    form["code"] = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(second).query))["code"]
+    granted = _token_call(local_org, {**form, "code_verifier": verifier})
+    replayed = _token_call(local_org, {**form, "code_verifier": verifier})
+
+    assert (answer_status, location.netloc, state) == (302, "localhost:1717", "s1")
+    assert wrong.json() == {"error": "invalid_grant", "error_description": "invalid code verifier"}
+    assert granted.status_code == 200 and granted.json()["refresh_token"].startswith("5Aep861")
+    assert replayed.json() == {"error": "invalid_grant", "error_description": "expired authorization code"}
+    refreshed = _token_call(
+        local_org,
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": granted.json()["refresh_token"],
+            "client_id": orgdata.CONSUMER_KEY,
+            "client_secret": orgdata.CONSUMER_SECRET,
+        },
+    )
+    assert refreshed.status_code == 200

@@ -484,3 +484,64 @@ def test_collections_limits(sf, ids):
         _error(lambda: sf.restful("composite/sobjects", method="POST", json=mixed))["errorCode"]
         == "INVALID_BATCH_REQUEST"
     )
+
+
+def test_collections_update(sf, ids):
+    body = {
+        "allOrNone": False,
+        "records": [
+            {"attributes": {"type": "User"}, "id": ids["user_1"], "Title": "Lead"},
+            {"attributes": {"type": "User"}, "id": ids["user_2"], "Alias": "much-too-long"},
+        ],
+    }
+
+    results = sf.restful("composite/sobjects", method="PATCH", json=body)
+
+    assert results[0] == {"id": ids["user_1"], "success": True, "errors": []}
+    assert results[1]["errors"][0]["statusCode"] == "STRING_TOO_LONG"
+    assert sf.User.get(ids["user_1"])["Title"] == "Lead"
+
+
+def test_profiles_and_owned_permission_sets_are_not_deletable(admin_sf, ids):
+    profile = _error(lambda: admin_sf.Profile.delete(ids["prof_standard"]), SalesforceGeneralError)
+    owned = _error(lambda: admin_sf.PermissionSet.delete(ids["ps_prof_standard"]))
+
+    assert profile["errorCode"] == "METHOD_NOT_ALLOWED"
+    assert owned == {
+        "message": "You can't delete this permission set because it's owned by a profile.",
+        "errorCode": "FIELD_INTEGRITY_EXCEPTION",
+        "fields": [],
+    }
+    assert admin_sf.PermissionSet.delete(ids["ps_sales_ops"]) == 204
+
+
+def test_a_failed_update_changes_nothing(local_org, sf, ids):
+    rule = {
+        "object": "User",
+        "field": "FederationIdentifier",
+        "on": "update",
+        "message": "Federation ID needed",
+    }
+    local_org.control.set_switches(validation_rules=[rule])
+
+    item = _error(lambda: sf.User.update(ids["user_1"], {"ProfileId": ids["prof_admin"]}))
+
+    query = (
+        f"SELECT PermissionSet.ProfileId FROM PermissionSetAssignment WHERE AssigneeId = '{ids['user_1']}' "
+        "AND PermissionSet.IsOwnedByProfile = true"
+    )
+    assert item["errorCode"] == "FIELD_CUSTOM_VALIDATION_EXCEPTION"
+    assert sf.User.get(ids["user_1"])["ProfileId"] == ids["prof_standard"]
+    assert [r["PermissionSet"]["ProfileId"] for r in sf.query(query)["records"]] == [ids["prof_standard"]]
+
+
+def test_deleting_a_permission_set_removes_its_assignments(admin_sf, ids):
+    admin_sf.PermissionSet.delete(ids["ps_sales_ops"])
+
+    assert (
+        admin_sf.query(f"SELECT COUNT() FROM PermissionSetAssignment WHERE Id = '{ids['psa_1_ops']}'")[
+            "totalSize"
+        ]
+        == 0
+    )
+    assert admin_sf.query("SELECT COUNT() FROM PermissionSetGroupComponent")["totalSize"] == 1

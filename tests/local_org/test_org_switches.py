@@ -157,7 +157,7 @@ def test_api_versions(local_org, sf, http):
     old = direct_client(local_org, sf.session_id)
     old.base_url = old.base_url.replace("v59.0", "v67.0")
 
-    assert versions[0] == {"label": "v20.0", "url": "/services/data/v20.0", "version": "20.0"}
+    assert versions[0] == {"label": "Winter '11", "url": "/services/data/v20.0", "version": "20.0"}
     assert versions[-1] == {"label": "Spring '26", "url": "/services/data/v66.0", "version": "66.0"}
     assert _failure(lambda: old.query("SELECT Id FROM User"), SalesforceResourceNotFound).status == 404
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.tiny_org import NAME
+from tests.fixtures.tiny_org import ID, NAME
 from tests.sync.conftest import (  # noqa: F401 - fixtures shared with the sync tests
     SCHEMA,
     parse_dag,
@@ -126,14 +126,100 @@ def named(value):
     """Replace every Salesforce id inside a value with the record's short name from the fixture."""
     if value is None:
         return None
+    if isinstance(value, list) and any(isinstance(item, dict) for item in value):
+        return [named(item) for item in value]
     if isinstance(value, (list, tuple, set, frozenset)):
         return frozenset(named(item) for item in value)
     if isinstance(value, dict):
         return {named(k): named(v) for k, v in value.items()}
-    text = str(value)
+    if not isinstance(value, str):
+        return value
+    text = value
     for record_id, name in NAME.items():
         if record_id in text:
             text = text.replace(record_id, name)
     return text
 
 
+
+
+# -- what the tests read back -------------------------------------------------------------------------------
+
+
+def request_row(pg) -> dict:
+    """The one provisioning_requests row, ids replaced by fixture names."""
+    with pg.cursor() as cursor:
+        cursor.execute(
+            f"SELECT request_id, dag_run_id, org_id, action, parameters, status, outcome, salesforce_record_id, "
+            f"changes, error_code, error_message, user_id, entitlement_id, dry_run, "
+            f"warehouse_refreshed_at IS NOT NULL AS warehouse_refreshed, warehouse_error, finished_at IS NOT NULL "
+            f"AS finished FROM {SCHEMA}.provisioning_requests"
+        )
+        columns = [d.name for d in cursor.description]
+        rows = cursor.fetchall()
+    assert len(rows) == 1, rows
+    row = dict(zip(columns, rows[0], strict=True))
+    assert row["request_id"] == row["dag_run_id"]
+    assert row["finished"] is True
+    for key in ("org_id", "salesforce_record_id", "user_id", "entitlement_id", "parameters"):
+        row[key] = named(row[key])
+    row["changes"] = None if row["changes"] is None else [named(change) for change in row["changes"]]
+    return row
+
+
+def user_grants(pg, user: str) -> set[tuple]:
+    """A user's grants: (entitlement, is_direct, sources, source record, expires_at), by fixture names."""
+    with pg.cursor() as cursor:
+        cursor.execute(
+            f"SELECT entitlement_id, is_direct, sources, source_record_id, "
+            f"to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') FROM {SCHEMA}.grants "
+            f"WHERE principal_type = 'user' AND principal_id = %s",
+            (ID[user],),
+        )
+        rows = cursor.fetchall()
+    return {(named(e), direct, named(sources), named(record), expires) for e, direct, sources, record, expires in rows}
+
+
+def direct(entitlement: str, record: str, *sources: str, expires: str | None = None) -> tuple:
+    return (entitlement, True, frozenset(sources), record, expires)
+
+
+def derived(entitlement: str, *sources: str) -> tuple:
+    return (entitlement, False, frozenset(sources), None, None)
+
+
+def history_changes(pg, request_id: str) -> dict[str, set]:
+    """grant_history rows this request opened and closed: {(entitlement, principal)}."""
+    marker = f"provisioning:{request_id}"
+    with pg.cursor() as cursor:
+        cursor.execute(
+            f"SELECT entitlement_id, principal_id, first_seen_sync_id = %(m)s, revoked_sync_id = %(m)s "
+            f"FROM {SCHEMA}.grant_history WHERE first_seen_sync_id = %(m)s OR revoked_sync_id = %(m)s",
+            {"m": marker},
+        )
+        rows = cursor.fetchall()
+    return {
+        "opened": {(named(e), named(p)) for e, p, opened, _ in rows if opened},
+        "closed": {(named(e), named(p)) for e, p, _, closed in rows if closed},
+    }
+
+
+def user_resource(pg, user: str) -> tuple | None:
+    with pg.cursor() as cursor:
+        cursor.execute(
+            f"SELECT display_name, login, status, user_type, profile_id, role_id FROM {SCHEMA}.resources "
+            f"WHERE resource_type = 'user' AND resource_id = %s",
+            (ID[user],),
+        )
+        row = cursor.fetchone()
+    return None if row is None else (*row[:4], named(row[4]), named(row[5]))
+
+
+def sf_records(org, sobject: str, **match) -> list[dict]:
+    """Records of one object in the local org whose fields equal ``match`` (ids by fixture name)."""
+    wanted = {key: ID.get(value, value) for key, value in match.items()}
+    return [r for r in org.control.records(sobject) if all(r.get(k) == v for k, v in wanted.items())]
+
+
+def entitlement(kind: str, name: str, slug: str) -> str:
+    return f"{kind}:{ID[name]}:{slug}"

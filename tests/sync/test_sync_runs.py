@@ -132,11 +132,10 @@ def test_territories_without_enterprise_territory_management_fail_and_publish_no
     status, code, message = runs(pg)[-1]
     assert (status, code) == ("failed", "INVALID_TYPE")
     assert message == (
-        "extract_territory: Territories were requested (sync_territories is true) but this org does not have "
-        "Enterprise Territory Management 2.0 turned on, so Salesforce has no Territory2 objects. "
-        "Turn it on in Setup > Territory Settings > Enable Enterprise Territory Management, "
-        "or set sync_territories to false "
-        "for this org. [INVALID_TYPE]"
+        "extract_territory: sync_territories is true, but Enterprise Territory Management 2.0 is not "
+        "enabled in this org, so the Territory2 objects do not exist. Turn it on in Setup > Territory "
+        "Settings > Enable Enterprise Territory Management, or set the option sync_territories to false. "
+        "[INVALID_TYPE]"
     )
     assert staged_rows(pg) == 0
 
