@@ -1,8 +1,10 @@
 """Command line: `python -m local_salesforce --port PORT (--fixture FILE | --demo [--size S] [--seed N])`.
 
 Prints exactly one JSON line on stdout once the server accepts connections:
-`{"url", "ca_bundle", "state_dir", "credentials"}`; then serves until SIGTERM or SIGINT. Any problem
-with the input ends the process with status 2 and one line on stderr naming the file and the record.
+`{"url", "ca_bundle", "state_dir", "credentials"}`; then serves until SIGTERM or SIGINT. Without
+`--state-dir` the certificates (and credentials.json) go to a new temporary directory, removed on exit.
+Any problem with the input ends the process with status 2 and one line on stderr naming the file and
+the record.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -123,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()
+        if not args.state_dir:  # a directory we made up ourselves holds nothing anyone needs afterwards
+            shutil.rmtree(state_dir, ignore_errors=True)
     return 0
 
 

@@ -50,9 +50,8 @@ def _allowed(permissions: frozenset[str], needed: tuple[str, ...]) -> bool:
 
 
 def can_read(permissions: frozenset[str], object_name: str) -> bool:
-    return (
-        _allowed(permissions, READ_REQUIRES.get(object_name, ()) or ("",)) or object_name not in READ_REQUIRES
-    )
+    needed = READ_REQUIRES.get(object_name)
+    return needed is None or _allowed(permissions, needed)
 
 
 def check_read(permissions: frozenset[str], object_name: str) -> None:

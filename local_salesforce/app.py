@@ -9,25 +9,24 @@ injected faults, the request journal, and query locators.
 from __future__ import annotations
 
 import collections
-import json
 import logging
+import random
 import re
 import secrets
 import threading
 import time
 import urllib.parse
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from local_salesforce import control, query, rest
-from local_salesforce.auth import Authenticator, Session, Sessions, soap_fault_body
+from local_salesforce import control, dml, query, rest
+from local_salesforce.auth import Authenticator, Sessions, soap_fault_body
 from local_salesforce.errors import ApiError, OAuthError, SoapFault, invalid_session, not_found
 from local_salesforce.ids import checksum
+from local_salesforce.messages import Request, Response
 from local_salesforce.store import Store, load_fixture
 
 logger = logging.getLogger(__name__)
 
-JSON_TYPE = "application/json;charset=UTF-8"
 # Set by local_salesforce.testing.LoopbackAdapter: the host the client meant before being routed here.
 ORIGINAL_HOST_HEADER = "x-local-org-original-host"
 MAX_REQUEST_BYTES = 16_384
@@ -45,40 +44,12 @@ def release_name(version: float) -> str:
 
 
 @dataclass
-class Response:
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
-        body = json.dumps(payload, separators=(",", ":")).encode()
-        return cls(status, body, {"Content-Type": JSON_TYPE, **(headers or {})})
-
-    @classmethod
-    def error(cls, exc: ApiError) -> Response:
-        return cls.json(exc.status, [exc.item()])
-
-
-@dataclass
 class Cursor:
     token: str
     version: str
     rows: list[dict]
     total_size: int
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]  # lower-case names
-    body: bytes
-    version: str = ""
-    session: Session | None = None
-    user: dict | None = None
-    permissions: frozenset[str] = frozenset()
+    aggregate: bool = False
 
 
 class OrgApp:
@@ -97,6 +68,7 @@ class OrgApp:
         self.api_usage = 0
         self.logins = 0
         self.faults: list[dict] = []
+        self.fault_random = random.Random(0)  # seeded, so probabilistic faults repeat run to run
 
     def set_base_url(self, url: str) -> None:
         self.base_url = self.auth.base_url = url
@@ -109,12 +81,14 @@ class OrgApp:
         with self.lock:
             self.store = store
             self.sessions.clear()
+            self.auth.forget_codes()
             self.cursors.clear()
             self.cursor_rows = 0
             self.journal.clear()
             self.api_usage = 0
             self.logins = 0
             self.faults = []
+            self.fault_random = random.Random(0)
 
     # ---- entry point ---------------------------------------------------------------------------
 
@@ -158,6 +132,12 @@ class OrgApp:
             return Response(
                 414,
                 b"<h1>Bad Message 414</h1><pre>reason: URI Too Long</pre>",
+                {"Content-Type": "text/html;charset=iso-8859-1"},
+            )
+        if len(raw_path) + sum(len(k) + len(v) + 4 for k, v in request.headers.items()) > MAX_REQUEST_BYTES:
+            return Response(
+                431,
+                b"<h1>Bad Message 431</h1><pre>reason: Request Header Fields Too Large</pre>",
                 {"Content-Type": "text/html;charset=iso-8859-1"},
             )
         fault = self._take_fault(request)
@@ -289,6 +269,7 @@ class OrgApp:
         caller = query.Caller(request.permissions, request.version)
         store = self.store
         with store.lock:
+            dml.settle_recalculations(store)
             result = query.execute(store, text, caller, include_deleted)
         if not result.pageable:
             return Response.json(200, {"totalSize": result.total_size, "done": True, "records": result.rows})
@@ -296,9 +277,10 @@ class OrgApp:
         if len(result.rows) <= batch:
             return Response.json(200, {"totalSize": result.total_size, "done": True, "records": result.rows})
         assert request.session is not None
-        locator = self._new_cursor(
-            Cursor(request.session.token, request.version, result.rows, result.total_size)
+        cursor = Cursor(
+            request.session.token, request.version, result.rows, result.total_size, result.aggregate
         )
+        locator = self._new_cursor(cursor)
         return self._page(locator, 0, batch)
 
     def _query_more(self, request: Request, tail: str) -> Response:
@@ -309,6 +291,13 @@ class OrgApp:
         if cursor is None or not offset_text.isdigit() or (bound and cursor.token != request.session.token):
             raise ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
         offset = int(offset_text)
+        if cursor.aggregate:
+            raise ApiError(
+                400,
+                "INVALID_QUERY_LOCATOR",
+                "Aggregate query does not support queryMore(), use LIMIT to restrict the results to a single "
+                "batch",
+            )
         if offset <= 0 or offset >= len(cursor.rows):
             raise ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
         return self._page(locator, offset, self._batch_size(request))
@@ -346,7 +335,7 @@ class OrgApp:
 
     def _take_fault(self, request: Request) -> Response | None:
         with self.lock:
-            fault = next((f for f in self.faults if _fault_matches(f, request)), None)
+            fault = next((f for f in self.faults if _fault_matches(f, request, self.fault_random)), None)
             if fault is None:
                 return None
             if fault.get("count") is not None:
@@ -356,8 +345,10 @@ class OrgApp:
         return _fault_response(fault)
 
 
-def _fault_matches(fault: dict, request: Request) -> bool:
+def _fault_matches(fault: dict, request: Request, chance: random.Random) -> bool:
     if fault.get("method") and fault["method"].upper() != request.method:
+        return False
+    if fault.get("probability") is not None and chance.random() >= float(fault["probability"]):
         return False
     return str(fault.get("path_contains") or "") in request.path
 

@@ -207,6 +207,9 @@ class Authenticator:
 
     # ---- web-server flow ------------------------------------------------------------------------
 
+    def forget_codes(self) -> None:
+        self._codes.clear()
+
     def authorize(self, params: dict[str, str]) -> tuple[int, str]:
         """GET /services/oauth2/authorize, with the local org standing in for the user clicking Allow.
 

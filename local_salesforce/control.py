@@ -1,15 +1,18 @@
 """The control API under `/__local_org__/`: test set-up and inspection. The pipeline never calls it.
 
-POST   /__local_org__/reset              reload the current fixture; forget sessions, cursors, faults, journal
-POST   /__local_org__/fixture            body: a fixture; load it (400 with the problem when it is bad)
-GET    /__local_org__/switches           current org switches
-POST   /__local_org__/switches           body: {switch: value, ...}; see store.SWITCHES
-POST   /__local_org__/faults             {kind, path_contains, method?, count?, retry_after?, latency_ms?}
-DELETE /__local_org__/faults             drop every pending fault
-POST   /__local_org__/expire_sessions    end every session issued so far
-GET    /__local_org__/journal            [{time, method, path, status, ms}] (no bodies, no headers)
-GET    /__local_org__/api_calls          {"api_usage": n, "logins": n, "daily_api_limit": n}
-GET    /__local_org__/records/{Object}   every stored record of the object, in Id order
+POST   reset             back to the fixture the server started with; forget sessions, cursors,
+                         faults, journal and counters
+POST   fixture           body: a fixture; load it instead (400 {"error"} naming the problem)
+GET    switches          the org switches (FIXTURES.md, `org` keys except credentials and apps)
+POST   switches          body: {switch: value, ...}; 400 for unknown switches or wrong types
+POST   faults            body: {kind, path_contains, method?, count?, probability?, retry_after?,
+                         latency_ms?, record_id?}; kinds in FAULT_KINDS; count null = every call
+GET    faults            the pending faults;  DELETE faults  drops them
+POST   expire_sessions   end every session issued so far -> {"expired": n}
+GET    journal           [{time, method, path, status, ms}]; sign-in calls without query string,
+                         never bodies or headers
+GET    api_calls         {"api_usage", "logins", "daily_api_limit"}
+GET    records/{Object}  every stored record of the object, in Id order
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from typing import TYPE_CHECKING
 
 from local_salesforce import schema
 from local_salesforce.errors import FixtureError
+from local_salesforce.messages import Request, Response
 from local_salesforce.store import SWITCHES, check_setting
 
 if TYPE_CHECKING:
-    from local_salesforce.app import OrgApp, Request, Response
+    from local_salesforce.app import OrgApp
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +36,6 @@ FAULT_KINDS = frozenset({"503", "503_html", "500", "lock", "timeout", "latency",
 
 
 def handle(org: OrgApp, request: Request) -> Response:
-    from local_salesforce.app import Response
-
     action = request.path[len(PREFIX) :].strip("/")
     method = request.method
     try:

@@ -417,7 +417,42 @@ def _after_create(store: Store, object_name: str, record: dict, caller: Caller) 
                 now,
             )
             undo.append(store.insert("Group", group))
+    elif object_name == "PermissionSetGroup":
+        aggregate = new_record(
+            store,
+            "PermissionSet",
+            {
+                "Name": record["DeveloperName"],
+                "Label": record["MasterLabel"],
+                "Type": "Group",
+                "PermissionSetGroupId": record["Id"],
+            },
+            caller.user_id,
+            now,
+        )
+        undo.append(store.insert("PermissionSet", aggregate))
+    elif object_name == "PermissionSetGroupComponent":
+        undo += _start_recalculation(store, record["PermissionSetGroupId"])
     return undo
+
+
+def _start_recalculation(store: Store, group_id: str) -> list[tuple]:
+    """A component change makes Salesforce recalculate the group: Updating now, Updated a little later."""
+    seconds = float(store.org.get("psg_recalc_seconds") or 0)
+    if seconds <= 0 or group_id not in store.tables["PermissionSetGroup"]:
+        return []
+    store.recalculations[group_id] = time.time() + seconds
+    return [store.update("PermissionSetGroup", group_id, {"Status": "Updating"})]
+
+
+def settle_recalculations(store: Store) -> None:
+    """Finish the permission set group recalculations whose time has come (called before reads)."""
+    now = time.time()
+    for group_id, due in list(store.recalculations.items()):
+        if due <= now:
+            del store.recalculations[group_id]
+            if group_id in store.tables["PermissionSetGroup"]:
+                store.update("PermissionSetGroup", group_id, {"Status": "Updated"})
 
 
 # ---- update --------------------------------------------------------------------------------------
@@ -534,6 +569,8 @@ def delete(store: Store, obj: schema.SObject, record_id: str, caller: Caller) ->
         )
     undo.append(store.delete(obj.name, record_id))
     undo += _cascade(store, obj.name, record_id)
+    if obj.name == "PermissionSetGroupComponent":
+        undo += _start_recalculation(store, current["PermissionSetGroupId"])
     store.tombstones.add(record_id)
     return undo
 

@@ -50,6 +50,7 @@ class Result:
     total_size: int
     rows: list[dict]
     pageable: bool  # False for OFFSET queries: Salesforce returns one batch, no locator
+    aggregate: bool = False  # aggregate results cannot be continued with queryMore
 
 
 @dataclass
@@ -105,7 +106,11 @@ class _Evaluator:
                     path.pos,
                 )
             reference = current.relationship(part)
-            if reference is None or not any(t in schema.OBJECTS for t in reference.reference_to):
+            if (
+                reference is None
+                or reference.since > self.version_number
+                or not any(t in schema.OBJECTS for t in reference.reference_to)
+            ):
                 raise self.error(
                     "INVALID_FIELD",
                     f"Didn't understand relationship '{part}' in field path. {_RELATIONSHIP_SUFFIX}",
@@ -171,9 +176,8 @@ class _Evaluator:
         if select.count_only:
             counted = len(records) if select.limit is None else min(len(records), select.limit)
             return Result(counted, [], True)
-        counts = [item for item in select.fields if isinstance(item, soql.Count)]
-        if counts:
-            return self.aggregate(obj, select, counts, records)
+        if select.group_by or any(isinstance(item, soql.Count) for item in select.fields):
+            return self.aggregate(obj, select, records)
         self.sort(obj, select.order, records)
         pageable = True
         if select.offset is not None:
@@ -227,6 +231,9 @@ class _Evaluator:
         return rows
 
     def sort(self, obj: schema.SObject, order: list[soql.OrderItem], records: list[dict]) -> None:
+        by_id = len(order) == 1 and [p.lower() for p in order[0].field.parts] == ["id"]
+        if by_id and not order[0].descending:
+            return  # rows already come in Id order (and Id is never null)
         for item in reversed(order):
             resolved = self.resolve(obj, item.field)
             get = resolved.getter
@@ -241,23 +248,66 @@ class _Evaluator:
 
             records.sort(key=key, reverse=item.descending)
 
-    def aggregate(
-        self, obj: schema.SObject, select: soql.Select, counts: list[soql.Count], records: list[dict]
-    ) -> Result:
-        if len(counts) != len(select.fields):
-            plain = next(item for item in select.fields if isinstance(item, FieldPath))
-            raise self.error(
-                "MALFORMED_QUERY", f"Field must be grouped or aggregated: {plain.text}", plain.pos
-            )
-        row: dict = {"attributes": {"type": "AggregateResult"}}
-        for position, count in enumerate(counts):
-            if count.field is None:
-                value = len(records)
+    def aggregate(self, obj: schema.SObject, select: soql.Select, records: list[dict]) -> Result:
+        """COUNT / COUNT_DISTINCT, optionally per GROUP BY group: AggregateResult rows, one per group."""
+        grouped = [self.resolve(obj, path) for path in select.group_by]
+        grouped_keys = {".".join(g.keys).lower() for g in grouped}
+        columns: list[tuple[str, Callable[[list[dict]], object]]] = []
+        expression = 0
+        for item in select.fields:
+            if isinstance(item, FieldPath):
+                resolved = self.resolve(obj, item)
+                if ".".join(resolved.keys).lower() not in grouped_keys:
+                    raise self.error(
+                        "MALFORMED_QUERY", f"Field must be grouped or aggregated: {item.text}", item.pos
+                    )
+                columns.append((resolved.field.name, lambda rows, get=resolved.getter: get(rows[0])))
+            elif isinstance(item, soql.Count):
+                columns.append((item.alias or f"expr{expression}", self.counter(obj, item)))
+                expression += 1
             else:
-                get = self.resolve(obj, count.field).getter
-                value = sum(1 for r in records if get(r) is not None)
-            row[count.alias or f"expr{position}"] = value
-        return Result(1, [row], True)
+                raise self.error(
+                    "MALFORMED_QUERY",
+                    "Nested queries are not supported in aggregate queries",
+                    item.object_pos,
+                )
+        groups: dict[tuple, list[dict]] = {}
+        for record in records:
+            key = tuple(_group_value(g, record) for g in grouped)
+            groups.setdefault(key, []).append(record)
+        if not grouped:
+            groups = {(): records}
+        members = list(groups.values())
+        self.sort_groups(obj, select.order, members)
+        members = members[select.offset or 0 :]
+        if select.limit is not None:
+            members = members[: select.limit]
+        rows = []
+        for group in members:
+            row: dict = {"attributes": {"type": "AggregateResult"}}
+            for name, compute in columns:
+                row[name] = compute(group)
+            rows.append(row)
+        return Result(len(rows), rows, True, aggregate=True)
+
+    def counter(self, obj: schema.SObject, item: soql.Count) -> Callable[[list[dict]], int]:
+        if item.field is None:
+            return len
+        get = self.resolve(obj, item.field).getter
+        if item.distinct:
+            return lambda rows: len({_fold(get(r)) for r in rows} - {None})
+        return lambda rows: sum(1 for r in rows if get(r) is not None)
+
+    def sort_groups(self, obj: schema.SObject, order: list[soql.OrderItem], groups: list[list[dict]]) -> None:
+        """ORDER BY of an aggregate query: sort groups by their first rows (grouped fields agree within)."""
+        if not order or len(groups) < 2:
+            return
+        firsts = [group[0] for group in groups]
+        position = {id(first): index for index, first in enumerate(firsts)}
+        ordered = list(firsts)
+        self.sort(obj, order, ordered)
+        rearranged = [groups[position[id(first)]] for first in ordered]
+        groups[:] = rearranged
 
     # ---- projection ----------------------------------------------------------------------------
 
@@ -543,6 +593,16 @@ def _compare(
         ">=": lambda r: (v := get(r)) is not None and v >= value,
     }
     return comparisons[op]
+
+
+def _fold(value: object) -> object:
+    """Text groups and distinct counts ignore case, as Salesforce's do."""
+    return value.lower() if isinstance(value, str) else value
+
+
+def _group_value(resolved: Resolved, record: dict) -> object:
+    value = resolved.getter(record)
+    return _fold(value) if resolved.field.type in schema.TEXT_TYPES else value
 
 
 def _like_regex(pattern: str) -> re.Pattern[str]:

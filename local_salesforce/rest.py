@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from local_salesforce import access, dml, schema
 from local_salesforce.errors import ApiError, not_found
-from local_salesforce.ids import to_18
+from local_salesforce.ids import OBJECT_BY_PREFIX, to_18
+from local_salesforce.messages import Request, Response
 
 if TYPE_CHECKING:
-    from local_salesforce.app import OrgApp, Request, Response
+    from local_salesforce.app import OrgApp
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +36,6 @@ def resource_map(version: str) -> dict:
 
 
 def _respond(status: int, payload: Any = None) -> Response:
-    from local_salesforce.app import Response
-
     return Response(204) if status == 204 else Response.json(status, payload)
 
 
@@ -89,12 +88,20 @@ def _sobjects(org: OrgApp, request: Request, parts: list[str]) -> Response:
         if method != "GET":
             raise dml.method_not_allowed(method, "GET,HEAD")
         return _respond(200, describe(org, obj, request.version))
+    if len(parts) == 3 and parts[1].lower() == "id":
+        parts = [parts[0], parts[2]]  # /sobjects/User/Id/005... addresses the record by Id
+    elif len(parts) == 3:
+        # Upsert/read by external id: none of these objects has an external-id field.
+        raise ApiError(
+            404, "NOT_FOUND", f"Provided external ID field does not exist or is not accessible: {parts[1]}"
+        )
     if len(parts) != 2:
         raise not_found()
     record_id = dml.lookup_id(obj, parts[1])
     if method == "GET":
         access.check_read(request.permissions, obj.name)
         with store.lock:
+            dml.settle_recalculations(store)
             record = store.tables[obj.name].get(record_id)
             if record is None:
                 raise not_found()
@@ -246,8 +253,6 @@ def _run_batch(
 
 
 def _object_of(record_id: str | None) -> str | None:
-    from local_salesforce.ids import OBJECT_BY_PREFIX
-
     return OBJECT_BY_PREFIX.get(record_id[:3]) if record_id else None
 
 

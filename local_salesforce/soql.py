@@ -133,6 +133,7 @@ class Count:
     field: FieldPath | None
     alias: str | None
     pos: int
+    distinct: bool = False  # COUNT_DISTINCT(field)
 
 
 @dataclass
@@ -176,6 +177,7 @@ class Select:
     object_pos: int
     where: object = None
     order: list[OrderItem] = field(default_factory=list)
+    group_by: list[FieldPath] = field(default_factory=list)
     limit: int | None = None
     offset: int | None = None
     count_only: bool = False
@@ -260,6 +262,10 @@ class Parser:
     def current(self) -> Token:
         return self.tokens[self.index]
 
+    def peek(self, ahead: int) -> Token:
+        """The token `ahead` places on, or the final EOF token."""
+        return self.tokens[min(self.index + ahead, len(self.tokens) - 1)]
+
     def advance(self) -> Token:
         token = self.tokens[self.index]
         if token.kind == "bad":
@@ -313,6 +319,13 @@ class Parser:
         if self.current.is_word("WHERE"):
             self.advance()
             select.where = self.condition()
+        if self.current.is_word("GROUP"):
+            self.advance()
+            self.expect_word("BY")
+            select.group_by.append(self.field_path())
+            while self.at_punct(","):
+                self.advance()
+                select.group_by.append(self.field_path())
         if self.current.is_word("ORDER"):
             self.advance()
             self.expect_word("BY")
@@ -335,11 +348,7 @@ class Parser:
         return token.value
 
     def select_list(self) -> tuple[list, bool]:
-        if (
-            self.current.is_word("COUNT")
-            and self.tokens[self.index + 1].value == "("
-            and self.tokens[self.index + 2].value == ")"
-        ):
+        if self.current.is_word("COUNT") and self.peek(1).value == "(" and self.peek(2).value == ")":
             self.index += 3
             return [], True
         fields = [self.select_item()]
@@ -354,15 +363,16 @@ class Parser:
             sub = self.select(nested=True)
             self.expect_punct(")")
             return sub
-        if self.current.is_word("COUNT") and self.tokens[self.index + 1].value == "(":
+        if self.current.is_word("COUNT", "COUNT_DISTINCT") and self.peek(1).value == "(":
+            distinct = self.current.is_word("COUNT_DISTINCT")
             pos = self.advance().pos
             self.advance()
-            counted = None if self.at_punct(")") else self.field_path()
+            counted = None if self.at_punct(")") and not distinct else self.field_path()
             self.expect_punct(")")
             alias = None
             if self.current.kind == "ident" and not self.current.is_word(*RESERVED):
                 alias = str(self.advance().value)
-            return Count(counted, alias, pos)
+            return Count(counted, alias, pos, distinct)
         return self.field_path()
 
     def field_path(self) -> FieldPath:

@@ -40,6 +40,7 @@ ORG_DEFAULTS: dict[str, Any] = {
     "page_size_cap": 2000,
     "locators_bound_to_session": True,
     "profile_owned_psa_error": "FIELD_INTEGRITY_EXCEPTION",
+    "psg_recalc_seconds": 0.0,
 }
 # Switches that the control API may change at runtime.
 SWITCHES = frozenset(ORG_DEFAULTS) - {"credentials", "oauth_apps"}
@@ -79,6 +80,7 @@ class Store:
         self.member_pairs: dict[tuple[str, str], str] = {}  # (group, user or group) -> GroupMember id
         self.territory_pairs: dict[tuple[str, str], str] = {}  # (user, territory) -> association id
         self.tombstones: set[str] = set()  # ids deleted through the API, for ENTITY_IS_DELETED
+        self.recalculations: dict[str, float] = {}  # permission set group id -> when it is Updated again
         self.generation = 0  # bumps on every mutation; caches key on it
         self._cache: dict[tuple, tuple[int, Any]] = {}
 
@@ -305,7 +307,9 @@ def check_setting(key: str, value: Any) -> str | None:
     expected = type(ORG_DEFAULTS[key])
     if expected is int and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
         return "must be a non-negative integer"
-    if expected is not int and not isinstance(value, expected):
+    if expected is float and (not isinstance(value, int | float) or isinstance(value, bool) or value < 0):
+        return "must be a non-negative number"
+    if expected not in (int, float) and not isinstance(value, expected):
         return f"must be {_JSON_TYPE_NAMES[expected]}"
     if key == "max_api_version" and not re.fullmatch(r"\d{2}\.0", value):
         return 'must look like "66.0"'

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -65,9 +66,15 @@ class Control:
         retry_after: int | None = None,
         latency_ms: int | None = None,
         record_id: str | None = None,
+        probability: float | None = None,
     ) -> None:
-        """Make the next `count` matching calls (None: all of them) fail with `kind` (control.FAULT_KINDS)."""
+        """Make the next `count` matching calls (None: all of them) fail with `kind` (control.FAULT_KINDS).
+
+        With `probability`, each matching call fails only that often (seeded: the same run, the same calls).
+        `latency` delays without failing; `latency_ms` on another kind delays, then fails.
+        """
         fault = {
+            "probability": probability,
             "kind": kind,
             "path_contains": path_contains,
             "count": count,
@@ -116,18 +123,19 @@ class LoopbackAdapter(HTTPAdapter):
 
 
 class LocalOrg:
-    """A running server subprocess; `stop()` (or leaving the `with` block) ends it."""
+    """A running server subprocess; `stop()` (or leaving the `with` block) ends it and removes its files."""
 
-    def __init__(self, process: subprocess.Popen, announcement: dict, temp_dir: str | None) -> None:
+    def __init__(self, process: subprocess.Popen, announcement: dict, work_dir: Path) -> None:
         self.process = process
         self.url: str = announcement["url"]
         self.ca_bundle: str = announcement["ca_bundle"]
         self.state_dir: str = announcement["state_dir"]
+        self.log_path = work_dir / "server.log"
         self.credentials: dict | None = None
         if announcement.get("credentials"):
             self.credentials = json.loads(Path(announcement["credentials"]).read_text())
         self.control = Control(self.url, self.ca_bundle)
-        self._temp_dir = temp_dir
+        self._work_dir = work_dir
 
     def http_session(self) -> requests.Session:
         """A session that verifies the org's certificate.
@@ -156,8 +164,9 @@ class LocalOrg:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self._temp_dir:
-            Path(self._temp_dir, "fixture.json").unlink(missing_ok=True)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        shutil.rmtree(self._work_dir, ignore_errors=True)
 
     def __enter__(self) -> LocalOrg:
         return self
@@ -172,39 +181,37 @@ def start_local_org(
     """Start `python -m local_salesforce` on a free port and wait for its announcement line.
 
     `fixture` is a fixture dict or a path to a fixture file; `demo` is a size (small/medium/large).
+    Certificates, credentials and the server log go to a temporary directory removed by `stop()`
+    (certificates and credentials go to `state_dir` instead, when given, and stay).
     """
-    temp_dir = None
+    work_dir = Path(tempfile.mkdtemp(prefix="local_salesforce-"))
     command = [sys.executable, "-m", "local_salesforce", "--port", "0"]
     if demo is not None:
         command += ["--demo", "--size", demo, "--seed", str(seed)]
     elif isinstance(fixture, dict):
-        temp_dir = tempfile.mkdtemp(prefix="local_salesforce-fixture-")
-        path = Path(temp_dir, "fixture.json")
+        path = work_dir / "fixture.json"
         path.write_text(json.dumps(fixture))
         command += ["--fixture", str(path)]
     elif isinstance(fixture, str | os.PathLike):
         command += ["--fixture", str(fixture)]
     else:
         raise ValueError("give a fixture (dict or path) or a demo size")
-    if state_dir:
-        command += ["--state-dir", state_dir]
+    command += ["--state-dir", state_dir or str(work_dir / "state")]
     root = Path(__file__).resolve().parent.parent
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
     }
     # The server's log goes to a file: an unread pipe would fill up and stall the server.
-    log = tempfile.NamedTemporaryFile(prefix="local_salesforce-", suffix=".log", delete=False)  # noqa: SIM115
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, env=env, cwd=root)
-    log.close()
+    with open(work_dir / "server.log", "wb") as log:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, env=env, cwd=root)
     assert process.stdout is not None
     ready, _, _ = select.select([process.stdout], [], [], STARTUP_SECONDS)
     line = process.stdout.readline() if ready else b""
     if not line:
         process.kill()
         process.wait()
-        errors = Path(log.name).read_text(errors="replace").strip()
+        errors = (work_dir / "server.log").read_text(errors="replace").strip()
+        shutil.rmtree(work_dir, ignore_errors=True)
         raise LocalOrgError(f"local org did not start: {errors}")
-    org = LocalOrg(process, json.loads(line), temp_dir)
-    org.log_path = log.name
-    return org
+    return LocalOrg(process, json.loads(line), work_dir)

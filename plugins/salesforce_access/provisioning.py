@@ -86,9 +86,9 @@ def dag_params(settings: PipelineSettings) -> dict[str, Any]:
             enum=list(ACTIONS),
             title="Action",
             description=(
-                "grant or revoke one entitlement for one user; create_account; update_user_status (activate or "
-                "deactivate). delete_account is not offered (Salesforce never deletes users): it is rejected, "
-                "deactivate with update_user_status and is_active false instead."
+                "grant or revoke one entitlement for one user; create_account; update_user_status (activate "
+                "or deactivate). delete_account is not offered (Salesforce never deletes users): it is "
+                "rejected, deactivate with update_user_status and is_active false instead."
             ),
             values_display={
                 "grant": "Grant an entitlement",
@@ -104,8 +104,9 @@ def dag_params(settings: PipelineSettings) -> dict[str, Any]:
             pattern=ENTITLEMENT_ID,
             title="Entitlement id",
             description=(
-                "For grant and revoke: <resource_type>:<Salesforce id>:<slug>, as in the warehouse's entitlements "
-                "table, e.g. permission:0PS...:assigned, group:00G...:member, territory:0MI...:role:Sales Rep."
+                "For grant and revoke: <resource_type>:<Salesforce id>:<slug>, as in the warehouse's "
+                "entitlements table, e.g. permission:0PS...:assigned, group:00G...:member, "
+                "territory:0MI...:role:Sales Rep."
             ),
         ),
         "user_id": Param(
@@ -113,7 +114,10 @@ def dag_params(settings: PipelineSettings) -> dict[str, Any]:
             type=text_or_null,
             pattern=SALESFORCE_ID,
             title="User id",
-            description="For grant, revoke and update_user_status: the user's Salesforce id (005..., 15 or 18 characters).",
+            description=(
+                "For grant, revoke and update_user_status: the user's Salesforce id (005..., 15 or 18 "
+                "characters)."
+            ),
         ),
         "is_active": Param(
             None,
@@ -126,10 +130,10 @@ def dag_params(settings: PipelineSettings) -> dict[str, Any]:
             type=["null", "object"],
             title="New account",
             description=(
-                "For create_account: email, first_name, last_name, alias (at most 8 characters), profile (id or "
-                "name), time_zone (e.g. America/New_York); optional username (default: the email), locale and "
-                "language (default en_US), email_encoding (default UTF-8), and fields: any other User field by API "
-                'name, e.g. {"FederationIdentifier": "jdoe"}.'
+                "For create_account: email, first_name, last_name, alias (at most 8 characters), profile "
+                "(id or name), time_zone (e.g. America/New_York); optional username (default: the email), "
+                "locale and language (default en_US), email_encoding (default UTF-8), and fields: any other "
+                'User field by API name, e.g. {"FederationIdentifier": "jdoe"}.'
             ),
             properties={
                 "email": {"type": "string", "title": "Email"},
@@ -185,8 +189,8 @@ def check_parameters(request: Request) -> None:
     if request.action == "delete_account":
         raise ProvisioningRejected(
             "Parameter action: deleting accounts is not offered; Salesforce does not delete users. To take "
-            "someone's access away, deactivate the user: action update_user_status with user_id and is_active "
-            "false.",
+            "someone's access away, deactivate the user: action update_user_status with user_id and "
+            "is_active false.",
             parameter="action",
             error_code="NOT_OFFERED",
         )
@@ -219,8 +223,8 @@ def check_parameters(request: Request) -> None:
         if name not in needs and value is not None:
             users = sorted(action for action, keys in _USED_BY.items() if name in keys)
             raise ProvisioningRejected(
-                f"Parameter {name}: {request.action} does not use it (it is for {' and '.join(users)}), but it is "
-                f"set to {value!r}. Leave it empty, or choose the action it belongs to.",
+                f"Parameter {name}: {request.action} does not use it (it is for {' and '.join(users)}), but "
+                f"it is set to {value!r}. Leave it empty, or choose the action it belongs to.",
                 parameter=name,
                 error_code="INVALID_PARAMETER",
             )
@@ -302,7 +306,8 @@ def _checked_user(client: SalesforceClient, request: Request) -> dict[str, Any]:
     if prefix == "00G":
         raise ProvisioningRejected(
             f"Parameter user_id: {request.user_id} is a group. Only users are provisioned: nested group "
-            "membership is not offered. Grant the entitlement to each user, or add the group in Salesforce Setup.",
+            "membership is not offered. Grant the entitlement to each user, or add the group in Salesforce "
+            "Setup.",
             parameter="user_id",
             error_code="GROUP_PRINCIPAL",
         )
@@ -317,8 +322,8 @@ def _checked_user(client: SalesforceClient, request: Request) -> dict[str, Any]:
         )
     if not user.get("UserType"):
         raise ProvisioningRejected(
-            f"Parameter user_id: user {user['Username']!r} has no UserType, so Salesforce cannot say what it may "
-            "hold; fix the user in Salesforce first.",
+            f"Parameter user_id: user {user['Username']!r} has no UserType, so Salesforce cannot say what "
+            "it may hold; fix the user in Salesforce first.",
             parameter="user_id",
             error_code="USER_TYPE_MISMATCH",
         )
@@ -420,8 +425,8 @@ def _apply(client: SalesforceClient, request: Request, target: dict, plan: Plan)
             return record_id or replanned.record_id
     raise SalesforceRefused(
         f"Salesforce accepted the change for request {request.request_id}, but reading it back still shows "
-        f"{[o.as_dict() for o in replanned.operations]} to do. Check the record in Salesforce (an automation may "
-        "have reverted it) and run the request again.",
+        f"{[o.as_dict() for o in replanned.operations]} to do. Check the record in Salesforce (an "
+        "automation may have reverted it) and run the request again.",
         error_code="VERIFY_FAILED",
     )
 
@@ -458,9 +463,9 @@ def _explained(
 
     if code == "DUPLICATE_USERNAME":
         text = (
-            f"Parameter account.username: {target.get('username')!r} is already taken ({said}). Usernames are unique "
-            "across all Salesforce orgs, sandboxes and production included. Choose another account.username (it "
-            "need not be the email address)."
+            f"Parameter account.username: {target.get('username')!r} is already taken ({said}). Usernames "
+            "are unique across all Salesforce orgs, sandboxes and production included. Choose another "
+            "account.username (it need not be the email address)."
         )
     elif code == "FIELD_CUSTOM_VALIDATION_EXCEPTION":
         where = f"Parameter {parameter}: " if parameter else ""
@@ -474,13 +479,13 @@ def _explained(
         license_name = target.get("license_name")
         what = f"profile {profile!r}" + (f" (license {license_name!r})" if license_name else "")
         text = (
-            f"No free license seat for {what} ({said}). Free a seat by deactivating a user of that license, buy "
-            "more seats, or choose a profile of another license."
+            f"No free license seat for {what} ({said}). Free a seat by deactivating a user of that license, "
+            "buy more seats, or choose a profile of another license."
         )
     elif code == "DUPLICATE_COMM_NICKNAME":
         text = (
-            f"Parameter account.fields.CommunityNickname: another user already has this nickname ({said}). Give a "
-            "unique one, or leave it out and Salesforce generates one."
+            f"Parameter account.fields.CommunityNickname: another user already has this nickname ({said}). "
+            "Give a unique one, or leave it out and Salesforce generates one."
         )
     else:
         where = f"Parameter {parameter}: " if parameter else ""

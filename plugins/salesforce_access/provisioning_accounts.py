@@ -70,16 +70,17 @@ def check_account(account: Any) -> dict[str, Any]:
     """
     if not isinstance(account, dict):
         raise ProvisioningRejected(
-            f"Parameter account: create_account needs an object with {', '.join(REQUIRED_KEYS)}; got {account!r}.",
+            f"Parameter account: create_account needs an object with {', '.join(REQUIRED_KEYS)}; got "
+            f"{account!r}.",
             parameter="account",
             error_code="MISSING_PARAMETER",
         )
     unknown = sorted(set(account) - set(REQUIRED_KEYS) - set(OPTIONAL_KEYS))
     if unknown:
         raise ProvisioningRejected(
-            f"Parameter account: unknown key(s) {', '.join(unknown)}; the keys are {', '.join(REQUIRED_KEYS)} "
-            f"and optionally {', '.join(OPTIONAL_KEYS)}. Other Salesforce fields go under account.fields by API "
-            "name.",
+            f"Parameter account: unknown key(s) {', '.join(unknown)}; the keys are "
+            f"{', '.join(REQUIRED_KEYS)} and optionally {', '.join(OPTIONAL_KEYS)}. Other Salesforce fields "
+            "go under account.fields by API name.",
             parameter="account",
             error_code="INVALID_PARAMETER",
         )
@@ -148,8 +149,8 @@ def _checked_fields(fields: Any) -> dict[str, Any]:
             # The value is a secret: it is neither shown nor sent.
             raise _reject(
                 key,
-                "cannot be set here; passwords and secrets are never passed through provisioning. The user sets "
-                "a password from Salesforce's welcome email or a reset by an admin.",
+                "cannot be set here; passwords and secrets are never passed through provisioning. The user "
+                "sets a password from Salesforce's welcome email or a reset by an admin.",
             )
         if name in KEY_OF_FIELD:
             raise _reject(key, f"duplicates account.{KEY_OF_FIELD[name]}; set it there instead.")
@@ -210,7 +211,8 @@ def _find_profile(client: SalesforceClient, given: str) -> dict[str, Any]:
     if len(rows) > 1:
         raise _reject(
             "profile",
-            f"{len(rows)} profiles are named {given!r} ({', '.join(r['Id'] for r in rows)}); give the id instead.",
+            f"{len(rows)} profiles are named {given!r} ({', '.join(r['Id'] for r in rows)}); give the id "
+            "instead.",
         )
     return rows[0]
 
@@ -249,9 +251,9 @@ def resolve_user_status(
     """
     if request.is_active is False and integration_user_id and user["Id"][:15] == integration_user_id[:15]:
         raise ProvisioningRejected(
-            f"Parameter user_id: {user['Id']} is {user['Username']!r}, the integration user this connection signs "
-            "in as; deactivating it would stop every sync and provisioning run of this org. Deactivate it in "
-            "Salesforce Setup if that is really meant.",
+            f"Parameter user_id: {user['Id']} is {user['Username']!r}, the integration user this connection "
+            "signs in as; deactivating it would stop every sync and provisioning run of this org. "
+            "Deactivate it in Salesforce Setup if that is really meant.",
             parameter="user_id",
             error_code="NOT_PROVISIONABLE",
         )

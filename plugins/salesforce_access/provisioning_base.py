@@ -129,8 +129,8 @@ def checked_id(value: str, parameter: str, *, expected: str | None = None) -> st
     body = value[:15]
     if not _ID_BODY.match(body) or len(value) not in (15, 18):
         raise ProvisioningRejected(
-            f"Parameter {parameter}: {value!r} is not a Salesforce id (15 or 18 letters and digits). "
-            "Copy the id from the record's URL in Salesforce.",
+            f"Parameter {parameter}: {value!r} is not a Salesforce id (15 or 18 letters and digits). Copy "
+            "the id from the record's URL in Salesforce.",
             parameter=parameter,
             error_code="INVALID_PARAMETER",
         )
@@ -146,8 +146,8 @@ def checked_id(value: str, parameter: str, *, expected: str | None = None) -> st
         kind = OBJECT_BY_PREFIX.get(body[:3])
         described = f"a {kind} id (prefix {body[:3]})" if kind else f"an id with prefix {body[:3]}"
         raise ProvisioningRejected(
-            f"Parameter {parameter}: {value!r} is {described}, not a {expected} id "
-            f"(prefix {_prefix_of(expected)}).",
+            f"Parameter {parameter}: {value!r} is {described}, not a {expected} id (prefix "
+            f"{_prefix_of(expected)}).",
             parameter=parameter,
             error_code="WRONG_ID_TYPE",
         )

@@ -52,8 +52,8 @@ def parse_entitlement(entitlement_id: str) -> tuple[str, str, str]:
     if len(parts) != 3 or parts[0] not in EXPECTED_OBJECT:
         raise ProvisioningRejected(
             f"Parameter entitlement_id: {entitlement_id!r} is not an entitlement id. The form is "
-            "<resource_type>:<salesforce id>:<slug>, e.g. permission:0PS...:assigned, with resource_type one "
-            f"of {', '.join(EXPECTED_OBJECT)}; copy it from the warehouse's entitlements table.",
+            "<resource_type>:<salesforce id>:<slug>, e.g. permission:0PS...:assigned, with resource_type "
+            f"one of {', '.join(EXPECTED_OBJECT)}; copy it from the warehouse's entitlements table.",
             parameter="entitlement_id",
             error_code="INVALID_PARAMETER",
         )
@@ -73,8 +73,8 @@ def parse_entitlement(entitlement_id: str) -> tuple[str, str, str]:
 def _unknown(entitlement_id: str, sobject: str, record_id: str) -> ProvisioningRejected:
     return ProvisioningRejected(
         f"Parameter entitlement_id: {entitlement_id!r} names {sobject} {record_id}, which does not exist in "
-        "this org (deleted, or an id of another org). Check the id against the org the "
-        "salesforce_conn_id parameter selects.",
+        "this org (deleted, or an id of another org). Check the id against the org the salesforce_conn_id "
+        "parameter selects.",
         parameter="entitlement_id",
         error_code="UNKNOWN_ENTITLEMENT",
     )
@@ -82,8 +82,8 @@ def _unknown(entitlement_id: str, sobject: str, record_id: str) -> ProvisioningR
 
 def _user_type_mismatch(entitlement_id: str, user: dict, why: str) -> ProvisioningRejected:
     return ProvisioningRejected(
-        f"Parameter user_id: user {user['Username']!r} ({user['Id']}) has UserType {user.get('UserType')!r} and "
-        f"cannot hold {entitlement_id!r}: {why}",
+        f"Parameter user_id: user {user['Username']!r} ({user['Id']}) has UserType {user.get('UserType')!r} "
+        f"and cannot hold {entitlement_id!r}: {why}",
         parameter="user_id",
         error_code="USER_TYPE_MISMATCH",
     )
@@ -116,30 +116,35 @@ def resolve(
 def _resolve_group(client, request, user, org, record_id, slug) -> dict:
     group = _one(
         client,
-        f"SELECT Id, Name, DeveloperName, Type, RelatedId FROM Group WHERE Id = {soql_text(record_id)}",
+        "SELECT Id, Name, DeveloperName, Type, RelatedId, Related.Name FROM Group WHERE Id = "
+        f"{soql_text(record_id)}",
         "reading the group",
     )
     if group is None:
         raise _unknown(request.entitlement_id, "Group", record_id)
+    related_name = (group.get("Related") or {}).get("Name")
+    name = group.get("Name") or (
+        f"{related_name} ({group['Type']})" if related_name else group["DeveloperName"]
+    )
     if group["Type"] not in EDITABLE_GROUP_TYPES:
+        related = group.get("RelatedId")
         instead = {
-            "Role": "role:<its role id>:assigned",
-            "RoleAndSubordinates": "role:<a role id at or below it>:assigned",
-            "RoleAndSubordinatesInternal": "role:<a role id at or below it>:assigned",
-            "Territory": "territory:<its territory id>:member",
-            "TerritoryAndSubordinates": "territory:<a territory id at or below it>:member",
-            "Organization": "a profile of user type Standard (every internal user is a member)",
+            "Role": f"role:{related}:assigned",
+            "RoleAndSubordinates": f"role:{related}:assigned (or a role below it)",
+            "RoleAndSubordinatesInternal": f"role:{related}:assigned (or a role below it)",
+            "Territory": f"territory:{related}:member",
+            "TerritoryAndSubordinates": f"territory:{related}:member (or a territory below it)",
+            "Organization": "a profile of user type Standard: every internal user is a member",
         }.get(group["Type"])
-        related = f" (related record {group['RelatedId']})" if group.get("RelatedId") else ""
         advice = f" Request {instead} instead." if instead else ""
         raise ProvisioningRejected(
-            f"Parameter entitlement_id: group {group.get('Name') or group.get('DeveloperName')!r} "
-            f"({record_id}) is of type {group['Type']}{related}. Salesforce computes the members of such groups "
-            f"itself; only public groups (Regular) and queues take members.{advice}",
+            f"Parameter entitlement_id: group {name!r} ({record_id}) is of type {group['Type']}. Salesforce "
+            "computes the members of such groups itself; only public groups (Regular) and queues take "
+            f"members.{advice}",
             parameter="entitlement_id",
             error_code="NOT_PROVISIONABLE",
         )
-    return {"name": group.get("Name") or group.get("DeveloperName"), "group_type": group["Type"]}
+    return {"name": name, "group_type": group["Type"]}
 
 
 def _resolve_role(client, request, user, org, record_id, slug) -> dict:
@@ -167,8 +172,8 @@ def _resolve_role(client, request, user, org, record_id, slug) -> dict:
 def _resolve_permission(client, request, user, org, record_id, slug) -> dict:
     permission_set = _one(
         client,
-        "SELECT Id, Name, Label, Type, IsOwnedByProfile, ProfileId, PermissionSetGroupId, LicenseId "
-        f"FROM PermissionSet WHERE Id = {soql_text(record_id)}",
+        "SELECT Id, Name, Label, Type, IsOwnedByProfile, ProfileId, PermissionSetGroupId, LicenseId FROM "
+        f"PermissionSet WHERE Id = {soql_text(record_id)}",
         "reading the permission set",
     )
     if permission_set is None:
@@ -185,9 +190,9 @@ def _resolve_permission(client, request, user, org, record_id, slug) -> dict:
     if permission_set.get("Type") == "Group":
         group_id = permission_set.get("PermissionSetGroupId")
         raise ProvisioningRejected(
-            f"Parameter entitlement_id: permission set {label!r} ({record_id}) is the aggregate of a permission "
-            f"set group; Salesforce assigns it with the group. Request permission_set_group:{group_id}:member "
-            "instead.",
+            f"Parameter entitlement_id: permission set {label!r} ({record_id}) is the aggregate of a "
+            "permission set group; Salesforce assigns it with the group. Request "
+            f"permission_set_group:{group_id}:member instead.",
             parameter="entitlement_id",
             error_code="NOT_PROVISIONABLE",
         )
@@ -212,7 +217,8 @@ def _resolve_permission(client, request, user, org, record_id, slug) -> dict:
 def _resolve_permission_set_group(client, request, user, org, record_id, slug) -> dict:
     group = _one(
         client,
-        f"SELECT Id, DeveloperName, MasterLabel, Status FROM PermissionSetGroup WHERE Id = {soql_text(record_id)}",
+        "SELECT Id, DeveloperName, MasterLabel, Status FROM PermissionSetGroup WHERE Id = "
+        f"{soql_text(record_id)}",
         "reading the permission set group",
     )
     if group is None:
@@ -249,8 +255,8 @@ def _resolve_profile(client, request, user, org, record_id, slug) -> dict:
 def _profile(client: SalesforceClient, where_id: str) -> dict | None:
     return _one(
         client,
-        "SELECT Id, Name, UserType, UserLicenseId, UserLicense.Name FROM Profile "
-        f"WHERE Id = {soql_text(where_id)}",
+        "SELECT Id, Name, UserType, UserLicenseId, UserLicense.Name FROM Profile WHERE Id = "
+        f"{soql_text(where_id)}",
         "reading the profile",
     )
 
@@ -280,16 +286,17 @@ def _least_privileged_profile(
     chosen = (same_license or candidates or [None])[0]
     if chosen is None:
         raise ProvisioningRejected(
-            f"Parameter entitlement_id: license_profile_map of org {org.name!r} maps license {license_name!r} to "
-            f"profile {mapped!r}, which does not exist in this org. Fix the profile name in the orgs config.",
+            f"Parameter entitlement_id: license_profile_map of org {org.name!r} maps license "
+            f"{license_name!r} to profile {mapped!r}, which does not exist in this org. Fix the profile "
+            "name in the orgs config.",
             parameter="entitlement_id",
             error_code="NO_LEAST_PRIVILEGED_PROFILE",
         )
     if chosen["Id"] == profile["Id"]:
         raise ProvisioningRejected(
-            f"Parameter entitlement_id: profile {profile['Name']!r} is itself the least-privileged profile of "
-            f"license {license_name!r}, so it cannot be revoked; grant the user another profile instead, or "
-            "deactivate the user with update_user_status.",
+            f"Parameter entitlement_id: profile {profile['Name']!r} is itself the least-privileged profile "
+            f"of license {license_name!r}, so it cannot be revoked; grant the user another profile instead, "
+            "or deactivate the user with update_user_status.",
             parameter="entitlement_id",
             error_code="NOT_PROVISIONABLE",
         )
@@ -313,8 +320,8 @@ def _resolve_territory(client, request, user, org, record_id, slug) -> dict:
     if model.get("State") != "Active":
         raise ProvisioningRejected(
             f"Parameter entitlement_id: territory {territory['Name']!r} ({record_id}) belongs to model "
-            f"{model.get('Name')!r}, whose state is {model.get('State')!r}; only territories of the active model "
-            "are provisioned. Pick the matching territory of the active model.",
+            f"{model.get('Name')!r}, whose state is {model.get('State')!r}; only territories of the active "
+            "model are provisioned. Pick the matching territory of the active model.",
             parameter="entitlement_id",
             error_code="NOT_PROVISIONABLE",
         )
@@ -328,9 +335,9 @@ def _resolve_territory(client, request, user, org, record_id, slug) -> dict:
         active = _active_territory_roles(client)
         if request.action == "grant" and value not in active:
             raise ProvisioningRejected(
-                f"Parameter entitlement_id: {value!r} is not an active value of RoleInTerritory2 in this org "
-                f"(active: {', '.join(active) or 'none'}). Pick one of those, or activate the value in Setup > "
-                "Object Manager > User Territory Association > Role in Territory.",
+                f"Parameter entitlement_id: {value!r} is not an active value of RoleInTerritory2 in this "
+                f"org (active: {', '.join(active) or 'none'}). Pick one of those, or activate the value in "
+                "Setup > Object Manager > User Territory Association > Role in Territory.",
                 parameter="entitlement_id",
                 error_code="NOT_PROVISIONABLE",
             )
@@ -348,9 +355,9 @@ def _active_territory_roles(client: SalesforceClient) -> list[str]:
 
 def _resolve_connected_application(client, request, user, org, record_id, slug) -> dict:
     raise ProvisioningRejected(
-        f"Parameter entitlement_id: {request.entitlement_id!r} is access to a connected app, which users get "
-        "through the profiles, permission sets and permission set groups that open the app; it is read-only "
-        "here. Grant one of those instead (the warehouse's entitlement_edges lists them).",
+        f"Parameter entitlement_id: {request.entitlement_id!r} is access to a connected app, which users "
+        "get through the profiles, permission sets and permission set groups that open the app; it is "
+        "read-only here. Grant one of those instead (the warehouse's entitlement_edges lists them).",
         parameter="entitlement_id",
         error_code="NOT_PROVISIONABLE",
     )
@@ -386,8 +393,8 @@ def _already(grant: bool, record_id: str | None = None) -> Plan:
 def _plan_group(client, grant: bool, user_id: str, target: dict) -> Plan:
     rows = query(
         client,
-        f"SELECT Id FROM GroupMember WHERE GroupId = {soql_text(target['record_id'])} "
-        f"AND UserOrGroupId = {soql_text(user_id)}",
+        f"SELECT Id FROM GroupMember WHERE GroupId = {soql_text(target['record_id'])} AND UserOrGroupId = "
+        f"{soql_text(user_id)}",
         context="reading group membership",
     )
     values = {"GroupId": target["record_id"], "UserOrGroupId": user_id}
@@ -464,8 +471,8 @@ def _plan_permission_set_group(client, grant, user_id, target) -> Plan:
 def _plan_territory(client, grant: bool, user_id: str, target: dict) -> Plan:
     rows = query(
         client,
-        "SELECT Id, RoleInTerritory2 FROM UserTerritory2Association "
-        f"WHERE UserId = {soql_text(user_id)} AND Territory2Id = {soql_text(target['record_id'])}",
+        f"SELECT Id, RoleInTerritory2 FROM UserTerritory2Association WHERE UserId = {soql_text(user_id)} "
+        f"AND Territory2Id = {soql_text(target['record_id'])}",
         context="reading territory membership",
     )
     association = rows[0] if rows else None

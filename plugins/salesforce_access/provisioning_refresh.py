@@ -59,8 +59,8 @@ def read_user_records(client: SalesforceClient, user_id: str, org: OrgConfig) ->
         ),
         "PermissionSetAssignment": query(
             client,
-            "SELECT Id, AssigneeId, PermissionSetId, PermissionSetGroupId, ExpirationDate "
-            f"FROM PermissionSetAssignment WHERE AssigneeId = {user} ORDER BY Id",
+            "SELECT Id, AssigneeId, PermissionSetId, PermissionSetGroupId, ExpirationDate FROM "
+            f"PermissionSetAssignment WHERE AssigneeId = {user} ORDER BY Id",
             context="reading permission set assignments",
         ),
         "UserTerritory2Association": [],
@@ -68,8 +68,8 @@ def read_user_records(client: SalesforceClient, user_id: str, org: OrgConfig) ->
     if org.options.sync_territories:
         records["UserTerritory2Association"] = query(
             client,
-            "SELECT Id, UserId, Territory2Id, RoleInTerritory2 FROM UserTerritory2Association "
-            f"WHERE UserId = {user} ORDER BY Id",
+            "SELECT Id, UserId, Territory2Id, RoleInTerritory2 FROM UserTerritory2Association WHERE UserId "
+            f"= {user} ORDER BY Id",
             context="reading territory memberships",
         )
     return records

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from simple_salesforce.exceptions import (
     SalesforceGeneralError,
@@ -545,3 +547,32 @@ def test_deleting_a_permission_set_removes_its_assignments(admin_sf, ids):
         == 0
     )
     assert admin_sf.query("SELECT COUNT() FROM PermissionSetGroupComponent")["totalSize"] == 1
+
+
+def test_permission_set_group_recalculates_after_a_component_change(local_org, admin_sf, ids):
+    local_org.control.set_switches(psg_recalc_seconds=0.5)
+
+    admin_sf.PermissionSetGroupComponent.delete(ids["psgc_2"])
+    during = admin_sf.PermissionSetGroup.get(ids["psg_sales"])["Status"]
+    time.sleep(0.6)
+    after = admin_sf.query(f"SELECT Status FROM PermissionSetGroup WHERE Id = '{ids['psg_sales']}'")[
+        "records"
+    ]
+
+    assert (during, after[0]["Status"]) == ("Updating", "Updated")
+
+
+def test_new_groups_and_roles_get_what_salesforce_creates(admin_sf):
+    group = admin_sf.PermissionSetGroup.create({"DeveloperName": "Ops_Bundle", "MasterLabel": "Ops Bundle"})
+    role = admin_sf.UserRole.create({"Name": "Support Lead", "DeveloperName": "Support_Lead"})
+
+    aggregate = admin_sf.query(
+        f"SELECT Type, Label FROM PermissionSet WHERE PermissionSetGroupId = '{group['id']}'"
+    )
+    role_groups = admin_sf.query(f"SELECT Type FROM Group WHERE RelatedId = '{role['id']}' ORDER BY Type")
+    assert [(r["Type"], r["Label"]) for r in aggregate["records"]] == [("Group", "Ops Bundle")]
+    assert [r["Type"] for r in role_groups["records"]] == [
+        "Role",
+        "RoleAndSubordinates",
+        "RoleAndSubordinatesInternal",
+    ]

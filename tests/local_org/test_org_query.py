@@ -337,3 +337,53 @@ def test_fifteen_character_ids_match_and_answers_use_eighteen(sf, ids):
     records = sf.query(f"SELECT Id FROM User WHERE Id = '{ids['user_1'][:15]}'")["records"]
 
     assert [r["Id"] for r in records] == [ids["user_1"]]
+
+
+def test_group_by_with_counts(sf, ids):
+    query = (
+        "SELECT Profile.Name, COUNT(Id) users, COUNT_DISTINCT(UserRoleId) FROM User "
+        "GROUP BY Profile.Name ORDER BY Profile.Name"
+    )
+
+    assert sf.query(query)["records"] == [
+        {
+            "attributes": {"type": "AggregateResult"},
+            "Name": "Minimum Access - API Only Integrations",
+            "users": 1,
+            "expr1": 0,
+        },
+        {"attributes": {"type": "AggregateResult"}, "Name": "Standard User", "users": 6, "expr1": 1},
+        {"attributes": {"type": "AggregateResult"}, "Name": "System Administrator", "users": 1, "expr1": 1},
+    ]
+
+
+def test_ungrouped_field_in_aggregate_query(sf):
+    item = _error(lambda: sf.query("SELECT Alias, COUNT(Id) FROM User GROUP BY ProfileId"))
+
+    assert item["errorCode"] == "MALFORMED_QUERY"
+    assert item["message"].endswith("Field must be grouped or aggregated: Alias")
+
+
+def test_org_can_answer_shorter_pages_than_asked(local_org, org_data):
+    local_org.control.load_fixture(_with_regular_groups(org_data, 400))
+    local_org.control.set_switches(page_size_cap=197)
+    sf = direct_client(local_org, client_credentials_token(local_org))
+
+    first = sf.query("SELECT Id FROM Group WHERE Type = 'Regular'")
+    rest = sf.query_more(first["nextRecordsUrl"], identifier_is_url=True)
+
+    assert (len(first["records"]), first["nextRecordsUrl"][-4:]) == (197, "-197")
+    assert (len(rest["records"]), rest["done"]) == (197, False)
+    assert len(sf.query_all("SELECT Id FROM Group WHERE Type = 'Regular'")["records"]) == 400
+
+
+def test_aggregate_results_cannot_be_continued(local_org, org_data):
+    local_org.control.load_fixture(_with_regular_groups(org_data, 2001))
+    sf = direct_client(local_org, client_credentials_token(local_org))
+
+    first = sf.query("SELECT Name, COUNT(Id) FROM Group WHERE Type = 'Regular' GROUP BY Name")
+    item = _error(lambda: sf.query_more(first["nextRecordsUrl"], identifier_is_url=True))
+
+    assert (first["done"], len(first["records"])) == (False, 2000)
+    assert item["errorCode"] == "INVALID_QUERY_LOCATOR"
+    assert item["message"].startswith("Aggregate query does not support queryMore()")

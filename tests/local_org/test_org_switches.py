@@ -313,3 +313,29 @@ def test_demo_org_starts_with_credentials(tmp_path):
             ]
             == 1
         )
+
+
+def test_probabilistic_faults_are_seeded(local_org, sf):
+    def outcomes() -> list[int]:
+        local_org.control.reset()
+        client = direct_client(local_org, client_credentials_token(local_org))
+        local_org.control.inject_fault("lock", path_contains="/query", count=None, probability=0.5)
+        statuses = []
+        for _ in range(12):
+            try:
+                client.query("SELECT Id FROM Organization")
+                statuses.append(200)
+            except SalesforceMalformedRequest:
+                statuses.append(400)
+        return statuses
+
+    first, second = outcomes(), outcomes()
+
+    assert first == second
+    assert 0 < first.count(400) < 12
+
+
+def test_oversized_headers_are_431(local_org, http):
+    response = http.get(f"{local_org.url}/services/data/v59.0/limits", headers={"X-Padding": "x" * 17000})
+
+    assert response.status_code == 431

@@ -55,18 +55,22 @@ def _environment(server, credentials: dict, orgs_config: Path) -> dict[str, str]
 
 
 @pytest.fixture(scope="session")
-def synced_snapshot(tiny_server, tiny_fixture, tiny_credentials, warehouse_conn_json, airflow_db, orgs_config):
+def synced_snapshot(request, warehouse_conn_json, airflow_db, orgs_config):
     """Run the sync DAG once on Tiny Co and keep a copy of the published tables."""
     import psycopg2
 
+    server, fixture, credentials = _tiny(request)
+
     with pytest.MonkeyPatch.context() as patch:
-        for key, value in _environment(tiny_server, tiny_credentials, orgs_config).items():
+        for key, value in _environment(server, credentials, orgs_config).items():
             patch.setenv(key, value)
-        tiny_server.control.load_fixture(tiny_fixture)
-        tiny_server.control.clear_faults()
+        server.control.load_fixture(fixture)
+        server.control.clear_faults()
         conn = _connect(warehouse_conn_json, psycopg2)
         with conn.cursor() as cursor:
-            cursor.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; DROP SCHEMA IF EXISTS {SNAPSHOT} CASCADE")
+            cursor.execute(
+                f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; DROP SCHEMA IF EXISTS {SNAPSHOT} CASCADE"
+            )
         dag_run = parse_dag("salesforce_entitlements_sync").test(run_conf={})
         assert str(dag_run.state) == "success", task_states(dag_run)
         with conn.cursor() as cursor:
@@ -90,14 +94,22 @@ def _connect(conn_json: str, psycopg2):
 
 
 @pytest.fixture
-def org(synced_snapshot, tiny_server, tiny_fixture, tiny_credentials, orgs_config, pg, monkeypatch):
+def org(request, synced_snapshot, orgs_config, pg, monkeypatch):
     """Tiny Co freshly loaded and the warehouse as the session's sync left it; returns the local org."""
-    for key, value in _environment(tiny_server, tiny_credentials, orgs_config).items():
+    server, fixture, credentials = _tiny(request)
+    for key, value in _environment(server, credentials, orgs_config).items():
         monkeypatch.setenv(key, value)
-    tiny_server.control.load_fixture(tiny_fixture)
-    tiny_server.control.clear_faults()
+    server.control.load_fixture(fixture)
+    server.control.clear_faults()
     restore_warehouse(pg)
-    return tiny_server
+    return server
+
+
+def _tiny(request) -> tuple:
+    """The local org, its fixture and its credentials: the sync tests' session fixtures."""
+    return tuple(
+        request.getfixturevalue(name) for name in ("tiny_server", "tiny_fixture", "tiny_credentials")
+    )
 
 
 def restore_warehouse(pg) -> None:
@@ -105,20 +117,28 @@ def restore_warehouse(pg) -> None:
 
     warehouse.ensure_schema(pg, SCHEMA)
     with pg.cursor() as cursor:
-        for table in (*PUBLISHED_TABLES, "provisioning_requests", "stage_records", "stage_resources", "stage_grants"):
+        for table in (
+            *PUBLISHED_TABLES,
+            "provisioning_requests",
+            "stage_records",
+            "stage_resources",
+            "stage_grants",
+        ):
             cursor.execute(f"TRUNCATE {SCHEMA}.{table}")
         for table in PUBLISHED_TABLES:
             cursor.execute(
-                "SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) "
-                "FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
+                "SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) FROM "
+                "information_schema.columns WHERE table_schema = %s AND table_name = %s",
                 (SNAPSHOT, table),
             )
             (columns,) = cursor.fetchone()
-            cursor.execute(f"INSERT INTO {SCHEMA}.{table} ({columns}) SELECT {columns} FROM {SNAPSHOT}.{table}")
+            cursor.execute(
+                f"INSERT INTO {SCHEMA}.{table} ({columns}) SELECT {columns} FROM {SNAPSHOT}.{table}"
+            )
 
 
 def provision(**conf):
-    """Trigger the provisioning DAG in-process with this conf, on a freshly parsed DAG (params leak otherwise)."""
+    """Run the provisioning DAG in-process with this conf, on a freshly parsed DAG (params leak otherwise)."""
     return parse_dag("salesforce_provisioning").test(run_conf=conf)
 
 
@@ -141,8 +161,6 @@ def named(value):
     return text
 
 
-
-
 # -- what the tests read back -------------------------------------------------------------------------------
 
 
@@ -150,10 +168,10 @@ def request_row(pg) -> dict:
     """The one provisioning_requests row, ids replaced by fixture names."""
     with pg.cursor() as cursor:
         cursor.execute(
-            f"SELECT request_id, dag_run_id, org_id, action, parameters, status, outcome, salesforce_record_id, "
-            f"changes, error_code, error_message, user_id, entitlement_id, dry_run, "
-            f"warehouse_refreshed_at IS NOT NULL AS warehouse_refreshed, warehouse_error, finished_at IS NOT NULL "
-            f"AS finished FROM {SCHEMA}.provisioning_requests"
+            "SELECT request_id, dag_run_id, org_id, action, parameters, status, outcome, "
+            "salesforce_record_id, changes, error_code, error_message, user_id, entitlement_id, dry_run, "
+            "warehouse_refreshed_at IS NOT NULL AS warehouse_refreshed, warehouse_error, finished_at IS NOT "
+            f"NULL AS finished FROM {SCHEMA}.provisioning_requests"
         )
         columns = [d.name for d in cursor.description]
         rows = cursor.fetchall()
@@ -171,13 +189,16 @@ def user_grants(pg, user: str) -> set[tuple]:
     """A user's grants: (entitlement, is_direct, sources, source record, expires_at), by fixture names."""
     with pg.cursor() as cursor:
         cursor.execute(
-            f"SELECT entitlement_id, is_direct, sources, source_record_id, "
-            f"to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') FROM {SCHEMA}.grants "
-            f"WHERE principal_type = 'user' AND principal_id = %s",
+            "SELECT entitlement_id, is_direct, sources, source_record_id, to_char(expires_at AT TIME ZONE "
+            f"'UTC', 'YYYY-MM-DD HH24:MI') FROM {SCHEMA}.grants WHERE principal_type = 'user' AND "
+            "principal_id = %s",
             (ID[user],),
         )
         rows = cursor.fetchall()
-    return {(named(e), direct, named(sources), named(record), expires) for e, direct, sources, record, expires in rows}
+    return {
+        (named(e), direct, named(sources), named(record), expires)
+        for e, direct, sources, record, expires in rows
+    }
 
 
 def direct(entitlement: str, record: str, *sources: str, expires: str | None = None) -> tuple:
@@ -193,8 +214,8 @@ def history_changes(pg, request_id: str) -> dict[str, set]:
     marker = f"provisioning:{request_id}"
     with pg.cursor() as cursor:
         cursor.execute(
-            f"SELECT entitlement_id, principal_id, first_seen_sync_id = %(m)s, revoked_sync_id = %(m)s "
-            f"FROM {SCHEMA}.grant_history WHERE first_seen_sync_id = %(m)s OR revoked_sync_id = %(m)s",
+            "SELECT entitlement_id, principal_id, first_seen_sync_id = %(m)s, revoked_sync_id = %(m)s FROM "
+            f"{SCHEMA}.grant_history WHERE first_seen_sync_id = %(m)s OR revoked_sync_id = %(m)s",
             {"m": marker},
         )
         rows = cursor.fetchall()
@@ -208,7 +229,7 @@ def user_resource(pg, user: str) -> tuple | None:
     with pg.cursor() as cursor:
         cursor.execute(
             f"SELECT display_name, login, status, user_type, profile_id, role_id FROM {SCHEMA}.resources "
-            f"WHERE resource_type = 'user' AND resource_id = %s",
+            "WHERE resource_type = 'user' AND resource_id = %s",
             (ID[user],),
         )
         row = cursor.fetchone()

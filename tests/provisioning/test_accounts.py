@@ -55,10 +55,12 @@ def test_create_account_creates_the_user_with_defaults_and_passed_fields(org, pg
 
     assert final_state(run) == "success", task_states(run)
     (nina,) = sf_records(org, "User", Username="nina.new@tiny.example")
-    assert {key: nina[key] for key in (
+    fields = (
         "Email", "FirstName", "LastName", "Alias", "TimeZoneSidKey", "LocaleSidKey", "LanguageLocaleKey",
-        "EmailEncodingKey", "ProfileId", "FederationIdentifier", "Department", "Title", "IsActive", "UserType",
-    )} == {
+        "EmailEncodingKey", "ProfileId", "FederationIdentifier", "Department", "Title", "IsActive",
+        "UserType",
+    )  # fmt: skip
+    assert {key: nina[key] for key in fields} == {
         "Email": "Nina.New@Tiny.Example", "FirstName": "Nina", "LastName": "New", "Alias": "nnew",
         "TimeZoneSidKey": "Europe/Berlin", "LocaleSidKey": "en_US", "LanguageLocaleKey": "en_US",
         "EmailEncodingKey": "UTF-8", "ProfileId": ID["P_STD"], "FederationIdentifier": "nina-fed-1",
@@ -77,8 +79,9 @@ def test_create_account_creates_the_user_with_defaults_and_passed_fields(org, pg
             "sobject": "User",
             "values": {
                 "Username": "nina.new@tiny.example", "Email": "Nina.New@Tiny.Example", "FirstName": "Nina",
-                "LastName": "New", "Alias": "nnew", "TimeZoneSidKey": "Europe/Berlin", "LocaleSidKey": "en_US",
-                "LanguageLocaleKey": "en_US", "EmailEncodingKey": "UTF-8", "ProfileId": "P_STD",
+                "LastName": "New", "Alias": "nnew", "TimeZoneSidKey": "Europe/Berlin",
+                "LocaleSidKey": "en_US", "LanguageLocaleKey": "en_US", "EmailEncodingKey": "UTF-8",
+                "ProfileId": "P_STD",
                 "FederationIdentifier": "nina-fed-1", "Department": "Support",
             },
         }
@@ -124,7 +127,12 @@ def test_create_account_again_finds_it_and_touches_nothing(org, pg):
 
 
 def test_create_account_of_an_inactive_username_reactivates_only(org, pg):
-    carol = {**NEW_ACCOUNT, "email": "carol@tiny.example", "first_name": "Caroline", "profile": "System Administrator"}
+    carol = {
+        **NEW_ACCOUNT,
+        "email": "carol@tiny.example",
+        "first_name": "Caroline",
+        "profile": "System Administrator",
+    }
     before = user_grants(pg, "U_CAROL")
 
     run = provision(action="create_account", account=carol)
@@ -168,11 +176,13 @@ def test_a_username_taken_in_another_org_fails_naming_the_username(org, pg):
     row = request_row(pg)
     assert (row["status"], row["outcome"], row["error_code"]) == ("failed", None, "DUPLICATE_USERNAME")
     assert row["error_message"] == (
-        "Parameter account.username: 'nina.new@tiny.example' is already taken (Salesforce answered \"Duplicate "
-        "Username. The username already exists in this or another Salesforce organization. Usernames must be "
-        "unique across all Salesforce organizations. To resolve, use a different username (it doesn't need to "
-        "match the user's email address).\"). Usernames are unique across all Salesforce orgs, sandboxes and "
-        "production included. Choose another account.username (it need not be the email address)."
+        "Parameter account.username: 'nina.new@tiny.example' is already taken (Salesforce answered "
+        '"Duplicate '
+        "Username. The username already exists in this or another Salesforce organization. Usernames must "
+        "be unique across all Salesforce organizations. To resolve, use a different username (it doesn't "
+        "need to match the user's email address).\"). Usernames are unique across all Salesforce orgs, "
+        "sandboxes and production included. Choose another account.username (it need not be the email "
+        "address)."
     )
     assert sf_records(org, "User", Username="nina.new@tiny.example") == []
 
@@ -180,7 +190,12 @@ def test_a_username_taken_in_another_org_fails_naming_the_username(org, pg):
 def test_a_validation_rule_fails_naming_the_field_to_pass_through(org, pg):
     org.control.set_switches(
         validation_rules=[
-            {"object": "User", "field": "EmployeeNumber", "on": "create", "message": "Employee number is required."}
+            {
+                "object": "User",
+                "field": "EmployeeNumber",
+                "on": "create",
+                "message": "Employee number is required.",
+            }
         ]
     )
 
@@ -190,7 +205,8 @@ def test_a_validation_rule_fails_naming_the_field_to_pass_through(org, pg):
     row = request_row(pg)
     assert (row["status"], row["error_code"]) == ("failed", "FIELD_CUSTOM_VALIDATION_EXCEPTION")
     assert row["error_message"] == (
-        "Parameter account.fields.EmployeeNumber: a validation rule of the org refused the change (Salesforce "
+        "Parameter account.fields.EmployeeNumber: a validation rule of the org refused the change "
+        "(Salesforce "
         'answered "Employee number is required."). Set account.fields.EmployeeNumber and request again.'
     )
 
@@ -216,9 +232,10 @@ def test_no_free_license_fails_creation_and_reactivation_clearly(org, pg, tiny_f
     row = request_row(pg)
     assert (row["status"], row["error_code"]) == ("failed", "LICENSE_LIMIT_EXCEEDED")
     assert row["error_message"] == (
-        "No free license seat for profile 'Standard User' (license 'Salesforce') (Salesforce answered \"License "
-        'Limit Exceeded"). Free a seat by deactivating a user of that license, buy more seats, or choose a profile '
-        "of another license."
+        "No free license seat for profile 'Standard User' (license 'Salesforce') (Salesforce answered "
+        '"License '
+        'Limit Exceeded"). Free a seat by deactivating a user of that license, buy more seats, or choose a '
+        "profile of another license."
     )
 
     with pg.cursor() as cursor:
@@ -250,12 +267,21 @@ def test_deactivate_then_repeat(org, pg):
           "before": {"IsActive": True}}],
     )  # fmt: skip
     # Deactivated users are synced (sync_deactivated_users is on by default): the user stays, disabled.
-    assert user_resource(pg, "U_ODD") == ("Oscar Odd", "oscar@tiny.example", "disabled", "Standard", "P_STD", None)
+    assert user_resource(pg, "U_ODD") == (
+        "Oscar Odd",
+        "oscar@tiny.example",
+        "disabled",
+        "Standard",
+        "P_STD",
+        None,
+    )
     assert user_grants(pg, "U_ODD") == before
 
     with pg.cursor() as cursor:
         cursor.execute(f"DELETE FROM {SCHEMA}.provisioning_requests")
-    assert final_state(provision(action="update_user_status", user_id=ID["U_ODD"], is_active=False)) == "success"
+    assert (
+        final_state(provision(action="update_user_status", user_id=ID["U_ODD"], is_active=False)) == "success"
+    )
     assert (request_row(pg)["status"], request_row(pg)["outcome"]) == ("no_change", "already_inactive")
 
 

@@ -69,7 +69,11 @@ def test_group_grant_adds_the_member_and_the_nested_group_it_brings(org, pg):
     )  # fmt: skip
     assert row["salesforce_record_id"] == member["Id"]
     assert row["changes"] == [
-        {"operation": "create", "sobject": "GroupMember", "values": {"GroupId": "G_SALES", "UserOrGroupId": "U_ODD"}}
+        {
+            "operation": "create",
+            "sobject": "GroupMember",
+            "values": {"GroupId": "G_SALES", "UserOrGroupId": "U_ODD"},
+        }
     ]
     assert (row["user_id"], row["entitlement_id"], row["dry_run"], row["warehouse_refreshed"]) == (
         "U_ODD", "group:G_SALES:member", False, True,
@@ -103,7 +107,11 @@ def test_group_revoke_deletes_the_member_and_keeps_what_the_role_still_gives(org
     succeeded(run)
     assert sf_records(org, "GroupMember", GroupId="G_SALES", UserOrGroupId="U_ALICE") == []
     row = request_row(pg)
-    assert (row["status"], row["outcome"], row["salesforce_record_id"]) == ("succeeded", "revoked", "GM_SALES_ALICE")
+    assert (row["status"], row["outcome"], row["salesforce_record_id"]) == (
+        "succeeded",
+        "revoked",
+        "GM_SALES_ALICE",
+    )
     assert row["changes"] == [
         {
             "operation": "delete",
@@ -115,7 +123,8 @@ def test_group_revoke_deletes_the_member_and_keeps_what_the_role_still_gives(org
     # Alice's role puts her in VP Sales (role and internal subordinates), a member of Sales Team: she keeps
     # Sales Team, now only through that group and through Engineering.
     assert user_grants(pg, "U_ALICE") == (
-        before - {direct("group:G_SALES:member", "GM_SALES_ALICE", "group:G_VP_RSI:member", "group:G_ENG:member")}
+        before
+        - {direct("group:G_SALES:member", "GM_SALES_ALICE", "group:G_VP_RSI:member", "group:G_ENG:member")}
     ) | {derived("group:G_SALES:member", "group:G_VP_RSI:member", "group:G_ENG:member")}
     assert history_changes(pg, run.run_id) == {"opened": set(), "closed": set()}
 
@@ -130,7 +139,11 @@ def test_group_revoke_repeated_is_already_revoked(org, pg):
 
 
 def test_queue_membership_can_be_granted(org, pg):
-    succeeded(provision(action="grant", entitlement_id=entitlement("group", "G_QUEUE", "member"), user_id=ID["U_DAN"]))
+    succeeded(
+        provision(
+            action="grant", entitlement_id=entitlement("group", "G_QUEUE", "member"), user_id=ID["U_DAN"]
+        )
+    )
 
     (member,) = sf_records(org, "GroupMember", GroupId="G_QUEUE", UserOrGroupId="U_DAN")
     assert (request_row(pg)["outcome"], request_row(pg)["salesforce_record_id"]) == ("granted", member["Id"])
@@ -143,8 +156,8 @@ def test_queue_membership_can_be_granted(org, pg):
 def test_role_dry_run_reports_the_change_and_changes_nothing(org, pg):
     before = user_grants(pg, "U_ODD")
 
-    succeeded(provision(action="grant", entitlement_id=entitlement("role", "R_REP", "assigned"), user_id=ID["U_ODD"],
-                        dry_run=True))  # fmt: skip
+    rep = entitlement("role", "R_REP", "assigned")
+    succeeded(provision(action="grant", entitlement_id=rep, user_id=ID["U_ODD"], dry_run=True))
 
     (oscar,) = sf_records(org, "User", Id="U_ODD")
     assert oscar["UserRoleId"] is None
@@ -162,7 +175,9 @@ def test_role_dry_run_reports_the_change_and_changes_nothing(org, pg):
 def test_role_grant_sets_the_role_and_its_groups_follow(org, pg):
     before = user_grants(pg, "U_ODD")
 
-    run = provision(action="grant", entitlement_id=entitlement("role", "R_REP", "assigned"), user_id=ID["U_ODD"])
+    run = provision(
+        action="grant", entitlement_id=entitlement("role", "R_REP", "assigned"), user_id=ID["U_ODD"]
+    )
 
     succeeded(run)
     (oscar,) = sf_records(org, "User", Id="U_ODD")
@@ -185,7 +200,11 @@ def test_role_grant_sets_the_role_and_its_groups_follow(org, pg):
 def test_role_revoke_clears_the_role(org, pg):
     before = user_grants(pg, "U_ALICE")
 
-    succeeded(provision(action="revoke", entitlement_id=entitlement("role", "R_VP", "assigned"), user_id=ID["U_ALICE"]))
+    succeeded(
+        provision(
+            action="revoke", entitlement_id=entitlement("role", "R_VP", "assigned"), user_id=ID["U_ALICE"]
+        )
+    )
 
     (alice,) = sf_records(org, "User", Id="U_ALICE")
     assert alice["UserRoleId"] is None
@@ -211,7 +230,11 @@ def test_role_revoke_clears_the_role(org, pg):
 
 
 def test_role_revoke_of_a_role_the_user_does_not_hold_is_already_revoked(org, pg):
-    succeeded(provision(action="revoke", entitlement_id=entitlement("role", "R_REP", "assigned"), user_id=ID["U_ALICE"]))
+    succeeded(
+        provision(
+            action="revoke", entitlement_id=entitlement("role", "R_REP", "assigned"), user_id=ID["U_ALICE"]
+        )
+    )
 
     assert (request_row(pg)["status"], request_row(pg)["outcome"]) == ("no_change", "already_revoked")
     assert sf_records(org, "User", Id="U_ALICE")[0]["UserRoleId"] == ID["R_VP"]
@@ -226,9 +249,15 @@ def test_permission_set_grant_then_repeat(org, pg):
     run = provision(action="grant", entitlement_id=REPORTS, user_id=ID["U_ALICE"])
 
     succeeded(run)
-    (assignment,) = sf_records(org, "PermissionSetAssignment", AssigneeId="U_ALICE", PermissionSetId="PS_REPORTS")
+    (assignment,) = sf_records(
+        org, "PermissionSetAssignment", AssigneeId="U_ALICE", PermissionSetId="PS_REPORTS"
+    )
     row = request_row(pg)
-    assert (row["status"], row["outcome"], row["salesforce_record_id"]) == ("succeeded", "granted", assignment["Id"])
+    assert (row["status"], row["outcome"], row["salesforce_record_id"]) == (
+        "succeeded",
+        "granted",
+        assignment["Id"],
+    )
     assert user_grants(pg, "U_ALICE") == before | {direct("permission:PS_REPORTS:assigned", assignment["Id"])}
     assert history_changes(pg, run.run_id)["opened"] == {("permission:PS_REPORTS:assigned", "U_ALICE")}
 
@@ -240,7 +269,10 @@ def test_permission_set_grant_then_repeat(org, pg):
     assert (row["status"], row["outcome"], row["salesforce_record_id"]) == (
         "no_change", "already_granted", assignment["Id"],
     )  # fmt: skip
-    assert len(sf_records(org, "PermissionSetAssignment", AssigneeId="U_ALICE", PermissionSetId="PS_REPORTS")) == 1
+    assert (
+        len(sf_records(org, "PermissionSetAssignment", AssigneeId="U_ALICE", PermissionSetId="PS_REPORTS"))
+        == 1
+    )
 
 
 def test_permission_set_revoke_deletes_the_assignment(org, pg):
@@ -271,7 +303,9 @@ def test_permission_set_group_grant_brings_its_components(org, pg):
 
     succeeded(provision(action="grant", entitlement_id=SUPPORT, user_id=ID["U_ALICE"]))
 
-    (assignment,) = sf_records(org, "PermissionSetAssignment", AssigneeId="U_ALICE", PermissionSetGroupId="PSG_SUPPORT")
+    (assignment,) = sf_records(
+        org, "PermissionSetAssignment", AssigneeId="U_ALICE", PermissionSetGroupId="PSG_SUPPORT"
+    )
     assert assignment["PermissionSetId"] == ID["PS_AGG_SUPPORT"]
     psg = "permission_set_group:PSG_SUPPORT:member"
     assert request_row(pg)["changes"] == [
@@ -318,12 +352,18 @@ def test_profile_grant_moves_the_user_to_the_profile(org, pg):
          "before": {"ProfileId": "P_STD"}}
     ]  # fmt: skip
     assert user_grants(pg, "U_ODD") == (
-        before - {direct("profile:P_STD:assigned", "U_ODD"), derived("group:G_ORG:member", "profile:P_STD:assigned")}
-    ) | {direct("profile:P_ADMIN:assigned", "U_ODD"), derived("group:G_ORG:member", "profile:P_ADMIN:assigned")}
+        before
+        - {direct("profile:P_STD:assigned", "U_ODD"), derived("group:G_ORG:member", "profile:P_STD:assigned")}
+    ) | {
+        direct("profile:P_ADMIN:assigned", "U_ODD"),
+        derived("group:G_ORG:member", "profile:P_ADMIN:assigned"),
+    }
 
 
 def test_profile_revoke_moves_the_user_to_the_mapped_least_privileged_profile_once(org, pg):
-    run = provision(action="revoke", entitlement_id=entitlement("profile", "P_STD", "assigned"), user_id=ID["U_ALICE"])
+    run = provision(
+        action="revoke", entitlement_id=entitlement("profile", "P_STD", "assigned"), user_id=ID["U_ALICE"]
+    )
 
     succeeded(run)
     (alice,) = sf_records(org, "User", Id="U_ALICE")
@@ -376,13 +416,15 @@ def test_territory_membership_grant_and_revoke(org, pg):
          "before": {"UserId": "U_ALICE", "Territory2Id": "T_WEST", "RoleInTerritory2": "Sales Rep"}}
     ]  # fmt: skip
     grants = user_grants(pg, "U_ALICE")
-    assert not any(grant[0].startswith("territory:T_WEST") or grant[0] == "group:G_T_WEST:member" for grant in grants)
+    assert not any(
+        grant[0].startswith("territory:T_WEST") or grant[0] == "group:G_T_WEST:member" for grant in grants
+    )
     assert derived("group:G_T_NA_S:member", "territory:T_NA:member") in grants
 
 
 def test_territory_role_grant_replaces_the_other_role(org, pg):
-    succeeded(provision(action="grant", entitlement_id=entitlement("territory", "T_WEST", "role:Sales Manager"),
-                        user_id=ID["U_ALICE"]))  # fmt: skip
+    manager = entitlement("territory", "T_WEST", "role:Sales Manager")
+    succeeded(provision(action="grant", entitlement_id=manager, user_id=ID["U_ALICE"]))
 
     (association,) = sf_records(org, "UserTerritory2Association", UserId="U_ALICE", Territory2Id="T_WEST")
     assert (association["Id"], association["RoleInTerritory2"]) == (ID["UTA_ALICE_WEST"], "Sales Manager")
@@ -436,7 +478,11 @@ def test_refreshed_rows_equal_what_a_full_sync_then_publishes(org, pg):
 
     for conf in (
         {"action": "grant", "entitlement_id": SUPPORT, "user_id": ID["U_ODD"]},
-        {"action": "revoke", "entitlement_id": entitlement("role", "R_VP", "assigned"), "user_id": ID["U_ALICE"]},
+        {
+            "action": "revoke",
+            "entitlement_id": entitlement("role", "R_VP", "assigned"),
+            "user_id": ID["U_ALICE"],
+        },
         {"action": "grant", "entitlement_id": ENG, "user_id": ID["U_ALICE"]},
         {"action": "revoke", "entitlement_id": WEST, "user_id": ID["U_ALICE"]},
     ):

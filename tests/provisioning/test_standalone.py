@@ -182,7 +182,11 @@ def test_trigger_through_the_rest_api(org, pg, tmp_path):
 
         bad = http.post(
             f"{server.base}/api/v2/dags/{DAG_ID}/dagRuns",
-            json={"logical_date": None, "dag_run_id": "ticket-bad", "conf": {"action": "grant", "user_id": "alice"}},
+            json={
+                "logical_date": None,
+                "dag_run_id": "ticket-bad",
+                "conf": {"action": "grant", "user_id": "alice"},
+            },
             timeout=30,
         )
         assert bad.status_code == 400, bad.text
@@ -201,18 +205,22 @@ def test_trigger_through_the_rest_api(org, pg, tmp_path):
         assert good.status_code == 200, good.text
 
         def finished():
-            state = http.get(f"{server.base}/api/v2/dags/{DAG_ID}/dagRuns/ticket-1234", timeout=10).json()["state"]
+            state = http.get(f"{server.base}/api/v2/dags/{DAG_ID}/dagRuns/ticket-1234", timeout=10).json()[
+                "state"
+            ]
             return state if state in ("success", "failed") else None
 
         assert wait_for(finished, "the run to finish", server, timeout=240) == "success", server.tail()
     finally:
         server.stop()
 
-    (assignment,) = sf_records(org, "PermissionSetAssignment", AssigneeId="U_ALICE", PermissionSetId="PS_REPORTS")
+    (assignment,) = sf_records(
+        org, "PermissionSetAssignment", AssigneeId="U_ALICE", PermissionSetId="PS_REPORTS"
+    )
     with pg.cursor() as cursor:
         cursor.execute(
-            f"SELECT request_id, status, outcome, salesforce_record_id, requested_by, "
-            f"warehouse_refreshed_at IS NOT NULL FROM {SCHEMA}.provisioning_requests"
+            "SELECT request_id, status, outcome, salesforce_record_id, requested_by, warehouse_refreshed_at "
+            f"IS NOT NULL FROM {SCHEMA}.provisioning_requests"
         )
         assert cursor.fetchall() == [("ticket-1234", "succeeded", "granted", assignment["Id"], "admin", True)]
         cursor.execute(
