@@ -287,7 +287,10 @@ def validate_request(settings: PipelineSettings, params: dict[str, Any], run: Ru
     request = Request(**{**request.as_dict(), "user_id": user_id})
     target = _resolve(client, request, org)
 
-    log.info("Request %s is valid: %s", request.request_id, target)
+    # The account's values stay out of the log; names and ids say enough.
+    log.info(
+        "Request %s is valid: %s", request.request_id, {k: v for k, v in target.items() if k != "values"}
+    )
     return {"request": request.as_dict(), "org_id": org_id, "org_name": org.name, "target": target}
 
 
@@ -363,8 +366,8 @@ def provision(settings: PipelineSettings, resolved: dict[str, Any]) -> dict[str,
     )
     log.info(
         "Request %s: %s (%s); Salesforce record %s; %s change(s)%s",
-        request.request_id, status, outcome, plan.record_id, len(changes), " (dry run: nothing changed)"
-        if request.dry_run else "",
+        request.request_id, status, outcome, plan.record_id, len(changes),
+        " (dry run: nothing changed)" if request.dry_run else "",
     )  # fmt: skip
     return {
         "request_id": request.request_id,

@@ -59,8 +59,8 @@ def parse_entitlement(entitlement_id: str) -> tuple[str, str, str]:
         )
     resource_type, raw_id, slug = parts
     record_id = checked_id(raw_id, "entitlement_id", expected=EXPECTED_OBJECT[resource_type])
-    valid = slug.startswith("role:") and len(slug) > 5 if resource_type == "territory" else False
-    if not valid and slug != EXPECTED_SLUGS[resource_type].split(" ")[0]:
+    territory_role = resource_type == "territory" and slug.startswith("role:") and len(slug) > len("role:")
+    if slug != EXPECTED_SLUGS[resource_type].split(" ")[0] and not territory_role:
         raise ProvisioningRejected(
             f"Parameter entitlement_id: {entitlement_id!r} has slug {slug!r}, but a {resource_type} offers "
             f"{EXPECTED_SLUGS[resource_type]}.",

@@ -139,6 +139,17 @@ UNKNOWN_PS = "0PS" + "0" * 9 + "999"  # well formed, no such permission set
             id="alias-too-long",
         ),
         pytest.param(
+            {
+                "action": "grant",
+                "entitlement_id": entitlement("permission", "PS_REPORTS", "member"),
+                "user_id": ID["U_ALICE"],
+            },
+            "INVALID_PARAMETER",
+            f"Parameter entitlement_id: 'permission:{ID['PS_REPORTS']}:member' has slug 'member', but a "
+            "permission offers assigned.",
+            id="wrong-slug",
+        ),
+        pytest.param(
             {"action": "delete_account", "user_id": ID["U_ODD"]},
             "NOT_OFFERED",
             "Parameter action: deleting accounts is not offered; Salesforce does not delete users. To take "

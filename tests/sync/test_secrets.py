@@ -50,7 +50,8 @@ def secret_values() -> list[str]:
 def warehouse_text(pg) -> str:
     with pg.cursor() as cursor:
         cursor.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s AND table_type = 'BASE TABLE'",
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = %s AND table_type = 'BASE TABLE'",
             (SCHEMA,),
         )
         tables = [row[0] for row in cursor.fetchall()]
