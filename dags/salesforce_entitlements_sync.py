@@ -12,8 +12,7 @@ from datetime import timedelta
 
 from airflow.sdk import DAG, Param, TriggerRule, task
 
-from salesforce_access.extract import RESOURCE_TYPES
-from salesforce_access.settings import OrgConfig, PipelineSettings, load_settings
+from salesforce_access.settings import RESOURCE_TYPES, OrgConfig, PipelineSettings, load_settings
 
 POOL = "salesforce_api"
 
@@ -77,10 +76,10 @@ def build_sync_dag(settings: PipelineSettings, org: OrgConfig) -> DAG:
     ) as dag:
 
         @task
-        def start_sync(params=None, dag_run=None, dag=None) -> dict:
+        def start_sync(dag_run=None, dag=None) -> dict:
             from salesforce_access import sync
 
-            options = sync.run_step(settings, None, "start_sync", sync.resolve_options, org, params)
+            options = sync.run_step(settings, None, "start_sync", sync.resolve_options, org, dag_run.conf)
             sync_id = sync.run_step(
                 settings,
                 None,

@@ -7,6 +7,7 @@ before any test module imports it.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -67,3 +68,23 @@ def pg(warehouse_conn_json):
     conn.autocommit = True
     yield conn
     conn.close()
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def all_logs():
+    """Every log record of the run, formatted with its traceback, wherever Airflow routes its output."""
+    handler = _Collect()
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield handler.lines
+    root.removeHandler(handler)

@@ -14,20 +14,10 @@ from salesforce_access import warehouse
 from salesforce_access.client import QueryCursorLost, SalesforceClient
 from salesforce_access.errors import FeatureNotEnabledError, SalesforceAccessError
 from salesforce_access.salesforce_errors import TERRITORIES_OFF
-from salesforce_access.settings import SyncOptions
+from salesforce_access.settings import RESOURCE_TYPES, SyncOptions
 
 log = logging.getLogger(__name__)
 
-RESOURCE_TYPES = (
-    "user",
-    "group",
-    "role",
-    "permission",
-    "permission_set_group",
-    "profile",
-    "connected_application",
-    "territory",
-)
 ROLE_PICKLIST = "PicklistValue.RoleInTerritory2"
 
 USER_FIELDS = (

@@ -12,6 +12,18 @@ from typing import Any
 
 from salesforce_access.errors import ConfigurationError
 
+# The resource types of SPEC section 3, in the order the sync's extract tasks are laid out.
+RESOURCE_TYPES = (
+    "user",
+    "group",
+    "role",
+    "permission",
+    "permission_set_group",
+    "profile",
+    "connected_application",
+    "territory",
+)
+
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[2] / "config" / "orgs.yaml"
 DEFAULT_SCHEMA = "salesforce_access"
 DEFAULT_WAREHOUSE_CONN_ID = "salesforce_warehouse"

@@ -12,7 +12,6 @@ import logging
 import traceback
 import uuid
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 from salesforce_access import extract, warehouse
@@ -27,12 +26,13 @@ DROPPED_GRANTS = {
 }
 
 
-def resolve_options(org: OrgConfig, params: dict[str, Any] | None) -> SyncOptions:
-    """The org's configured options with a manual run's overrides (only keys that are options)."""
-    overrides = {
-        key: value for key, value in (params or {}).items() if key in SyncOptions.__dataclass_fields__
-    }
-    return org.options.merged(overrides, where=f"run conf of org {org.name!r}")
+def resolve_options(org: OrgConfig, conf: dict[str, Any] | None) -> SyncOptions:
+    """The org's configured options with a manual run's conf on top.
+
+    Raises:
+        ConfigurationError: the conf has a key that is not an option (a typo would otherwise be ignored).
+    """
+    return org.options.merged(conf or {}, where=f"the run conf of the sync of org {org.name!r}")
 
 
 def start_sync(
@@ -284,10 +284,6 @@ def _record(
             "row_counts = row_counts || %s::jsonb, coverage = coverage || %s::jsonb WHERE sync_id = %s",
             (api_calls, json.dumps(row_counts or {}), json.dumps(coverage or []), sync_id),
         )
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def run_step(settings: PipelineSettings, sync_id: str | None, step: str, function, *args, **kwargs):

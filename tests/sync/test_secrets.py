@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import pytest
 
 from tests.fixtures import tiny_org
@@ -12,26 +10,6 @@ from tests.sync.conftest import SCHEMA, run_sync, task_states
 from tools import devenv
 
 pytestmark = pytest.mark.usefixtures("tiny")
-
-
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-
-@pytest.fixture
-def all_logs():
-    """Every log record of the run, formatted with its traceback, wherever Airflow routes its output."""
-    handler = _Collect()
-    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    yield handler.lines
-    root.removeHandler(handler)
 
 
 def secret_values() -> list[str]:

@@ -160,3 +160,19 @@ def test_a_salesforce_outage_mid_extract_fails_the_run_and_keeps_the_published_t
         (last_sync_id,) = cursor.fetchone()
         cursor.execute(f"SELECT status FROM {SCHEMA}.sync_runs WHERE sync_id = %s", (last_sync_id,))
         assert cursor.fetchone() == ("succeeded",)
+
+
+def test_a_misspelt_option_in_the_run_conf_stops_the_run_before_it_starts(pg, all_logs, capfd):
+    dag_run = run_sync({"sync_teritories": True})
+
+    assert str(dag_run.state) == "failed"
+    assert task_states(dag_run)["start_sync"] == "failed"
+    logged = "".join(capfd.readouterr()) + "\n".join(all_logs)
+    assert (
+        "the run conf of the sync of org 'default': unknown sync option(s) 'sync_teritories'; "
+        "the options are license_profile_map, sync_connected_apps, sync_deactivated_users, sync_non_standard_users, "
+        "sync_territories, username_as_email." in logged
+    )
+    with pg.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('salesforce_access.sync_runs')")
+        assert cursor.fetchone() == (None,)
