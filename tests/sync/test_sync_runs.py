@@ -170,8 +170,8 @@ def test_a_misspelt_option_in_the_run_conf_stops_the_run_before_it_starts(pg, al
     logged = "".join(capfd.readouterr()) + "\n".join(all_logs)
     assert (
         "the run conf of the sync of org 'default': unknown sync option(s) 'sync_teritories'; "
-        "the options are license_profile_map, sync_connected_apps, sync_deactivated_users, sync_non_standard_users, "
-        "sync_territories, username_as_email." in logged
+        "the options are license_profile_map, sync_connected_apps, sync_deactivated_users, "
+        "sync_non_standard_users, sync_territories, username_as_email." in logged
     )
     with pg.cursor() as cursor:
         cursor.execute("SELECT to_regclass('salesforce_access.sync_runs')")
