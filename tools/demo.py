@@ -76,7 +76,7 @@ def print_summary(api_calls: int, seconds: float) -> bool:
         if status != "succeeded":
             return False
         cursor.execute(
-            "SELECT o.org_id, o.org_name, o.instance_url FROM salesforce_access.orgs o "
+            "SELECT o.org_id, o.name, o.instance_url FROM salesforce_access.orgs o "
             "JOIN salesforce_access.sync_runs r ON r.org_id = o.org_id WHERE r.sync_id = %s",
             (sync_id,),
         )

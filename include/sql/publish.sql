@@ -72,12 +72,12 @@ UNION ALL
 SELECT 'entitlements', count(*)::int FROM {schema}.entitlements WHERE org_id = %(org_id)s;
 
 -- name: upsert_org
-INSERT INTO {schema}.orgs (org_id, name, org_name, instance_url, organization_type, is_sandbox,
+INSERT INTO {schema}.orgs (org_id, name, config_name, instance_url, organization_type, is_sandbox,
                            salesforce_conn_id, last_sync_id, last_synced_at)
-VALUES (%(org_id)s, %(org_name)s, %(salesforce_org_name)s, %(instance_url)s, %(organization_type)s,
+VALUES (%(org_id)s, %(salesforce_org_name)s, %(config_name)s, %(instance_url)s, %(organization_type)s,
         %(is_sandbox)s, %(salesforce_conn_id)s, %(sync_id)s, (SELECT seen_at FROM publishing))
 ON CONFLICT (org_id) DO UPDATE SET
-    name = EXCLUDED.name, org_name = EXCLUDED.org_name, instance_url = EXCLUDED.instance_url,
+    name = EXCLUDED.name, config_name = EXCLUDED.config_name, instance_url = EXCLUDED.instance_url,
     organization_type = EXCLUDED.organization_type, is_sandbox = EXCLUDED.is_sandbox,
     salesforce_conn_id = EXCLUDED.salesforce_conn_id, last_sync_id = EXCLUDED.last_sync_id,
     last_synced_at = EXCLUDED.last_synced_at;

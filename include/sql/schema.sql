@@ -5,8 +5,8 @@ CREATE SCHEMA IF NOT EXISTS {schema};
 
 CREATE TABLE IF NOT EXISTS {schema}.orgs (
     org_id              text PRIMARY KEY,
-    name                text NOT NULL,
-    org_name            text,
+    name                text,               -- Organization.Name in Salesforce
+    config_name         text NOT NULL,      -- the org's name in the orgs config (its DAG)
     instance_url        text,
     organization_type   text,
     is_sandbox          boolean,
@@ -18,7 +18,7 @@ CREATE TABLE IF NOT EXISTS {schema}.orgs (
 CREATE TABLE IF NOT EXISTS {schema}.sync_runs (
     sync_id         text PRIMARY KEY,
     org_id          text,
-    org_name        text NOT NULL,
+    config_name     text NOT NULL,
     dag_id          text,
     dag_run_id      text,
     started_at      timestamptz NOT NULL,

@@ -352,13 +352,22 @@ class Normalizer:
         if not profiles:
             return
         frame = _with_columns(pd.json_normalize(profiles), ["Description"])
+        # A profile's system permissions live on the permission set it owns; show them on the profile.
+        owned = {
+            permission_set["ProfileId"]: {
+                key: value for key, value in permission_set.items() if key.startswith("Permissions")
+            }
+            for permission_set in self.lookups.permission_sets.values()
+            if permission_set.get("IsOwnedByProfile") and permission_set.get("ProfileId")
+        }
+        attributes = [{**record, **owned.get(record["Id"], {})} for record in _attributes(frame).tolist()]
         resources = pd.DataFrame(
             {
                 "resource_type": "profile",
                 "resource_id": frame["Id"],
                 "display_name": frame["Name"],
                 "description": frame["Description"],
-                "attributes": _attributes(frame),
+                "attributes": pd.Series(attributes, index=frame.index),
             }
         )
         self.write("resources", resources, RESOURCE_COLUMNS)

@@ -46,7 +46,7 @@ def start_sync(
         with conn.cursor() as cursor:
             cursor.execute(
                 f'INSERT INTO "{settings.schema}".sync_runs '
-                "(sync_id, org_name, dag_id, dag_run_id, started_at, status, options) "
+                "(sync_id, config_name, dag_id, dag_run_id, started_at, status, options) "
                 "VALUES (%s, %s, %s, %s, now(), 'running', %s)",
                 (sync_id, org.name, dag_id, dag_run_id, json.dumps(options.as_dict(), sort_keys=True)),
             )
@@ -184,7 +184,7 @@ def publish(settings: PipelineSettings, org: OrgConfig, sync_id: str, org_info: 
     params = {
         "sync_id": sync_id,
         "org_id": org_info["org_id"],
-        "org_name": org.name,
+        "config_name": org.name,
         "salesforce_org_name": org_info.get("org_name"),
         "instance_url": org_info.get("instance_url"),
         "organization_type": org_info.get("organization_type"),

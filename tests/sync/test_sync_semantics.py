@@ -386,8 +386,8 @@ def test_default_options_land_exact_resources_entitlements_and_grants(pg):
     assert run["row_counts"]["extracted.GroupMember"] == 6
     assert run["row_counts"]["extracted.PermissionSetAssignment"] == 4
     with pg.cursor() as cursor:
-        cursor.execute(f"SELECT org_id, name, org_name, organization_type, is_sandbox FROM {SCHEMA}.orgs")
-        assert cursor.fetchall() == [(ID["ORG"], "default", "Tiny Co", "Enterprise Edition", False)]
+        cursor.execute(f"SELECT org_id, name, config_name, organization_type, is_sandbox FROM {SCHEMA}.orgs")
+        assert cursor.fetchall() == [(ID["ORG"], "Tiny Co", "default", "Enterprise Edition", False)]
 
 
 def test_username_as_email_uses_the_username(pg):
@@ -500,3 +500,51 @@ def test_license_profile_map_is_kept_with_the_run_options(pg):
         "sync_territories": False,
         "license_profile_map": mapping,
     }
+
+
+def test_bi_views_answer_for_tiny_co(pg):
+    dag_run = run_sync()
+
+    assert str(dag_run.state) == "success", task_states(dag_run)
+    with pg.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE held_how = 'inherited') FROM {SCHEMA}.effective_user_access"
+        )
+        user_grants = {grant for grant in DEFAULT_GRANTS if grant[1] == "user"}
+        assert cursor.fetchone() == (len(user_grants), 22)
+        cursor.execute(
+            f"SELECT user_name, entitlement_name, held_how FROM {SCHEMA}.effective_user_access "
+            "WHERE user_id = %s AND resource_type = 'group' ORDER BY 2",
+            (ID["U_ALICE"],),
+        )
+        assert cursor.fetchall() == [
+            ("Alice Able", "All Internal Users Group Member", "inherited"),
+            ("Alice Able", "CEO (role and subordinates) Group Member", "inherited"),
+            ("Alice Able", "Engineering Group Member", "inherited"),
+            ("Alice Able", "Sales Team Group Member", "direct and inherited"),
+            ("Alice Able", "VP Sales (role and internal subordinates) Group Member", "inherited"),
+            ("Alice Able", "VP Sales (role) Group Member", "inherited"),
+        ]
+        cursor.execute(f"SELECT user_name, privileges FROM {SCHEMA}.privileged_access ORDER BY 1")
+        assert cursor.fetchall() == [
+            (
+                "Ada Admin",
+                ["Modify All Data", "View All Data", "Manage Users", "Customize Application", "Author Apex",
+                 "System Administrator profile"],
+            )
+        ]  # fmt: skip
+        cursor.execute(
+            f"SELECT user_name, user_status, is_active, grants_held FROM {SCHEMA}.disabled_users_with_access ORDER BY 1"
+        )
+        assert cursor.fetchall() == [
+            ("Bob Baker", "disabled", True, 11),
+            ("Carol Cole", "disabled", False, 4),
+        ]
+        cursor.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relkind = 'v' AND obj_description(c.oid) IS NOT NULL ORDER BY 1",
+            (SCHEMA,),
+        )
+        assert [row[0] for row in cursor.fetchall()] == [
+            "access_changes", "disabled_users_with_access", "effective_user_access", "privileged_access",
+        ]  # fmt: skip
