@@ -508,7 +508,8 @@ def test_bi_views_answer_for_tiny_co(pg):
     assert str(dag_run.state) == "success", task_states(dag_run)
     with pg.cursor() as cursor:
         cursor.execute(
-            f"SELECT count(*), count(*) FILTER (WHERE held_how = 'inherited') FROM {SCHEMA}.effective_user_access"
+            "SELECT count(*), count(*) FILTER (WHERE held_how = 'inherited') "
+            f"FROM {SCHEMA}.effective_user_access"
         )
         user_grants = {grant for grant in DEFAULT_GRANTS if grant[1] == "user"}
         assert cursor.fetchone() == (len(user_grants), 22)
@@ -534,7 +535,8 @@ def test_bi_views_answer_for_tiny_co(pg):
             )
         ]  # fmt: skip
         cursor.execute(
-            f"SELECT user_name, user_status, is_active, grants_held FROM {SCHEMA}.disabled_users_with_access ORDER BY 1"
+            "SELECT user_name, user_status, is_active, grants_held "
+            f"FROM {SCHEMA}.disabled_users_with_access ORDER BY 1"
         )
         assert cursor.fetchall() == [
             ("Bob Baker", "disabled", True, 11),
