@@ -12,50 +12,26 @@ from datetime import timedelta
 
 from airflow.sdk import DAG, Param, TriggerRule, task
 
-from salesforce_access.settings import RESOURCE_TYPES, OrgConfig, PipelineSettings, load_settings
+from salesforce_access.settings import (
+    OPTION_HELP,
+    RESOURCE_TYPES,
+    OrgConfig,
+    PipelineSettings,
+    load_settings,
+)
 
 POOL = "salesforce_api"
 
 
 def build_sync_dag(settings: PipelineSettings, org: OrgConfig) -> DAG:
-    defaults = org.options
     params = {
-        "username_as_email": Param(
-            defaults.username_as_email,
-            type="boolean",
-            title="Username as email",
-            description="Use Username as the user's email.",
-        ),
-        "sync_connected_apps": Param(
-            defaults.sync_connected_apps,
-            type="boolean",
-            title="Sync connected apps",
-            description="Needs Customize Application.",
-        ),
-        "sync_deactivated_users": Param(
-            defaults.sync_deactivated_users,
-            type="boolean",
-            title="Sync deactivated users",
-            description="Include IsActive = false.",
-        ),
-        "sync_non_standard_users": Param(
-            defaults.sync_non_standard_users,
-            type="boolean",
-            title="Sync non-standard users",
-            description="Include partner, community, Chatter, guest... users.",
-        ),
-        "sync_territories": Param(
-            defaults.sync_territories,
-            type="boolean",
-            title="Sync territories",
-            description="Needs Enterprise Territory Management 2.0.",
-        ),
-        "license_profile_map": Param(
-            defaults.license_profile_map,
-            type="object",
-            title="License to profile map",
-            description="UserLicense name to least-privileged Profile name.",
-        ),
+        name: Param(
+            value,
+            type="object" if isinstance(value, dict) else "boolean",
+            title=OPTION_HELP[name][0],
+            description=OPTION_HELP[name][1],
+        )
+        for name, value in org.options.as_dict().items()
     }
 
     with DAG(

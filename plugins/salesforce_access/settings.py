@@ -30,6 +30,26 @@ DEFAULT_WAREHOUSE_CONN_ID = "salesforce_warehouse"
 _ORG_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
+# Title and help of each sync option, for the trigger form and the docs.
+OPTION_HELP: dict[str, tuple[str, str]] = {
+    "username_as_email": ("Username as email", "Use the Username as the user's email."),
+    "sync_connected_apps": (
+        "Sync connected apps",
+        "Sync connected apps and who can use them; needs Customize Application.",
+    ),
+    "sync_deactivated_users": ("Sync deactivated users", "Include users with IsActive = false."),
+    "sync_non_standard_users": (
+        "Sync non-standard users",
+        "Include users whose UserType is not Standard: partner, community, Chatter, guest...",
+    ),
+    "sync_territories": ("Sync territories", "Sync territories; needs Enterprise Territory Management 2.0."),
+    "license_profile_map": (
+        "License to profile map",
+        "UserLicense name to the least-privileged Profile name a revoked profile falls back to.",
+    ),
+}
+
+
 @dataclass(frozen=True)
 class SyncOptions:
     """The options of SPEC section 2; every one can be overridden in a manual run's conf."""
