@@ -40,6 +40,13 @@ with DAG(
 ) as dag:
 
     @task(pool=POOL)
+    def preflight(params=None) -> dict:
+        from airflow.sdk import get_current_context
+
+        run = provisioning.run_info(get_current_context())
+        return provisioning.run_step(settings, "preflight", provisioning.preflight, settings, params, run)
+
+    @task(pool=POOL)
     def validate_request(params=None, dag_run=None) -> dict:
         from airflow.sdk import get_current_context
 
@@ -66,5 +73,6 @@ with DAG(
         )
 
     resolved = validate_request()
+    preflight() >> resolved
     result = provision(resolved)
     refresh_warehouse(result) >> finalize()

@@ -261,6 +261,37 @@ def org_for_connection(settings: PipelineSettings, conn_id: str) -> OrgConfig:
 # -- the steps ---------------------------------------------------------------------------------------------
 
 
+def preflight(settings: PipelineSettings, params: dict[str, Any], run: RunInfo) -> dict[str, Any]:
+    """Record the request, sign in and check the integration user may do what it asks, before any work.
+
+    Raises:
+        MissingPermissionError: the integration user lacks a permission this action needs; the message
+            names it and where to add it.
+        FeatureNotEnabledError: the org has no API access.
+    """
+    from salesforce_access import preflight as preflight_module
+
+    request = Request.from_params(run.run_id, params)
+    _start(settings, request, params, run)
+    org = org_for_connection(settings, request.salesforce_conn_id)
+    client = _connect(request.salesforce_conn_id)
+
+    report = preflight_module.run_preflight(client.sf, client.signin, org.options.as_dict())
+    for problem in report.problems:
+        log.warning("Preflight of request %s: %s", request.request_id, problem)
+    resource_type = (request.entitlement_id or "").split(":", 1)[0] or None
+    if request.action in ("grant", "revoke"):
+        preflight_module.raise_for_provisioning(report, request.action, resource_type)
+    elif request.action in ("create_account", "update_user_status"):
+        preflight_module.raise_for_provisioning(report, request.action)
+
+    log.info(
+        "Preflight of request %s: org %s (%s), integration user %s may %s",
+        request.request_id, report.org_id, report.edition, report.username, request.action,
+    )  # fmt: skip
+    return {"org_id": report.org_id, "username": report.username}
+
+
 def validate_request(settings: PipelineSettings, params: dict[str, Any], run: RunInfo) -> dict[str, Any]:
     """Record the request, check its parameters, then check them against the org; return the resolved request.
 

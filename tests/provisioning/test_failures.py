@@ -32,17 +32,15 @@ def test_an_integration_user_without_manage_users_is_told_which_permissions_to_a
         action="grant", entitlement_id=entitlement("group", "G_SALES", "member"), user_id=ID["U_ODD"]
     )
 
-    row = failed_row(run, pg, "provision")
-    assert row["error_code"] == "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY"
+    # The preflight stops the request before any write, naming the permission and where to add it.
+    row = failed_row(run, pg, "preflight")
+    assert row["error_code"] == "MISSING_PERMISSION"
     assert row["error_message"] == (
-        'create GroupMember: the integration user lacks a permission (Salesforce answered "insufficient '
-        "access "
-        f'rights on cross-reference id: {ID["G_SALES"]}"). Sync needs the system permissions API Enabled '
-        "and Manage Users, plus Customize Application to sync connected apps; provisioning also needs "
-        "Manage Roles and Role Hierarchy (roles), Manage Users (profiles, permission sets, public groups, "
-        "accounts) and Manage Territories (territories). Add them to a permission set assigned to the "
-        "integration user (Setup > Permission Sets), then check with 'python -m "
-        "salesforce_access.preflight'."
+        "Cannot grant group in Salesforce org Tiny Co:\n- The integration user 'ada.admin@tiny.example' "
+        "lacks the system permission Manage Users (PermissionsManageUsers) or Manage Internal Users "
+        "(PermissionsManageInternalUsers), needed to add users to public groups and remove them. Add it to a "
+        "permission set assigned to the integration user: Setup > Permission Sets > (the set) > System "
+        "Permissions > Edit."
     )
     assert sf_records(org, "GroupMember", GroupId="G_SALES", UserOrGroupId="U_ODD") == []
 
@@ -68,7 +66,7 @@ def test_an_org_without_api_access_names_the_editions(org, pg):
 
     run = provision(action="update_user_status", user_id=ID["U_ODD"], is_active=False)
 
-    row = failed_row(run, pg, "validate_request")
+    row = failed_row(run, pg, "preflight")
     assert row["error_code"] == "API_DISABLED_FOR_ORG"
     assert "Only Enterprise, Unlimited, Developer and Performance editions" in row["error_message"]
     assert sf_records(org, "User", Id="U_ODD")[0]["IsActive"] is True
@@ -108,7 +106,8 @@ def test_dag_shape_and_parameter_schema():
 
     assert dag.schedule is None
     assert dag.max_active_runs == 1
-    assert dag.task_ids == ["validate_request", "provision", "refresh_warehouse", "finalize"]
+    assert dag.task_ids == ["validate_request", "preflight", "provision", "refresh_warehouse", "finalize"]
+    assert dag.get_task("validate_request").upstream_task_ids == {"preflight"}
     assert {task.pool for task in dag.tasks} == {"salesforce_api", "default_pool"}
     assert dag.get_task("finalize").trigger_rule == "all_done"
     schema = {name: param.schema for name, param in dag.params.items()}

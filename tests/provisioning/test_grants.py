@@ -46,6 +46,7 @@ def n(value: str) -> str:
 def succeeded(run) -> None:
     assert str(run.state) == "success", task_states(run)
     assert task_states(run) == {
+        "preflight": "success",
         "validate_request": "success",
         "provision": "success",
         "refresh_warehouse": "success",

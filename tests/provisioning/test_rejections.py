@@ -56,6 +56,7 @@ def test_the_parameter_schema_refuses_malformed_conf_before_any_run(conf, messag
 def rejected(run, pg) -> dict:
     assert str(run.state) == "failed"
     assert task_states(run) == {
+        "preflight": "success",
         "validate_request": "failed",
         "provision": "upstream_failed",
         "refresh_warehouse": "upstream_failed",
