@@ -14,6 +14,9 @@ SELECT started_at AS seen_at FROM {schema}.sync_runs WHERE sync_id = %(sync_id)s
 SELECT grant_id, count(*) FROM {schema}.stage_grants
 WHERE sync_id = %(sync_id)s GROUP BY grant_id HAVING count(*) > 1 LIMIT 5;
 
+-- Known shortcoming: a provisioning change made after this sync read Salesforce but before it publishes
+-- is overwritten by the older state until the next sync. The lock only keeps the two from interleaving;
+-- it goes away when publish replays provisioning_requests finished after the sync's start.
 -- name: replace_resources
 DELETE FROM {schema}.resources WHERE org_id = %(org_id)s;
 INSERT INTO {schema}.resources SELECT * FROM {schema}.stage_resources WHERE sync_id = %(sync_id)s;

@@ -108,7 +108,12 @@ class NormalizeResult:
 
 @dataclass
 class Lookups:
-    """The small setup objects every chunk of the large ones is joined against."""
+    """The small setup objects every chunk of the large ones is joined against.
+
+    Known shortcoming: roles, profiles, permission sets, territories and the ids of frozen users are held
+    whole (thousands of rows even in large orgs). Should an org's setup objects outgrow a worker's memory,
+    these joins move into the warehouse like the derived grants did.
+    """
 
     roles: dict[str, dict] = field(default_factory=dict)
     role_children: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
