@@ -114,6 +114,15 @@ def test_each_org_of_the_config_gets_its_own_sync_dag(tmp_path, monkeypatch):
             "orgs[0]: option 'sync_territories' must be true or false, got 'yes'.",
         ),
         ("orgs: []\n", "lists no orgs; add at least one under 'orgs:'."),
+        (
+            "orgs:\n  - name: a\n    schedule: every tuesday\n",
+            "orgs[0]: schedule 'every tuesday' is neither a cron expression (five fields, e.g. '0 3 * * *')",
+        ),
+        ("orgs:\n  - name: a\n    options: [1]\n", "orgs[0]: options must be a mapping of option to value"),
+        (
+            "orgs:\n  - name: a\n    salesforce_conn_id: 5\n",
+            "orgs[0]: salesforce_conn_id must be the id of an",
+        ),
     ],
 )
 def test_a_bad_orgs_config_is_an_import_error_naming_the_entry(tmp_path, monkeypatch, config, message):

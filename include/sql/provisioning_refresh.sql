@@ -127,7 +127,7 @@ WHERE NOT EXISTS (SELECT 1 FROM {schema}.stage_grants g
 
 -- name: history_revoked
 UPDATE {schema}.grant_history h
-SET revoked_at = now(), revoked_sync_id = %(sync_id)s
+SET revoked_at = now(), revoked_sync_id = %(sync_id)s, end_reason = 'revoked'
 WHERE h.org_id = %(org_id)s AND h.principal_type = 'user' AND h.principal_id = %(user_id)s
   AND h.revoked_at IS NULL
   AND NOT EXISTS (SELECT 1 FROM {schema}.stage_grants g

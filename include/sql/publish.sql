@@ -7,8 +7,17 @@
 SELECT pg_advisory_xact_lock(hashtext('salesforce_access:' || %(org_id)s));
 
 -- name: seen_at
+-- The scope of a sync is what its options read; when it differs from the org's previous successful
+-- sync, a grant that disappears may only have left that scope, and history says so.
 CREATE TEMP TABLE publishing ON COMMIT DROP AS
-SELECT started_at AS seen_at FROM {schema}.sync_runs WHERE sync_id = %(sync_id)s;
+SELECT r.started_at AS seen_at,
+       coalesce((
+           SELECT p.options - 'username_as_email' - 'license_profile_map'
+                  IS DISTINCT FROM r.options - 'username_as_email' - 'license_profile_map'
+           FROM {schema}.sync_runs p
+           WHERE p.org_id = %(org_id)s AND p.status = 'succeeded' AND p.sync_id <> r.sync_id
+           ORDER BY p.started_at DESC LIMIT 1), false) AS scope_changed
+FROM {schema}.sync_runs r WHERE r.sync_id = %(sync_id)s;
 
 -- name: check_duplicates
 SELECT grant_id, count(*) FROM {schema}.stage_grants
@@ -49,7 +58,8 @@ WHERE h.org_id = %(org_id)s AND h.revoked_at IS NULL
 
 -- name: history_revoked
 UPDATE {schema}.grant_history h
-SET revoked_at = (SELECT seen_at FROM publishing), revoked_sync_id = %(sync_id)s
+SET revoked_at = (SELECT seen_at FROM publishing), revoked_sync_id = %(sync_id)s,
+    end_reason = CASE WHEN (SELECT scope_changed FROM publishing) THEN 'scope_changed' ELSE 'revoked' END
 WHERE h.org_id = %(org_id)s AND h.revoked_at IS NULL
   AND NOT EXISTS (SELECT 1 FROM {schema}.grants g WHERE g.org_id = h.org_id AND g.grant_id = h.grant_id);
 

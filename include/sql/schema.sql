@@ -105,6 +105,9 @@ CREATE TABLE IF NOT EXISTS {schema}.entitlement_edges (
 CREATE INDEX IF NOT EXISTS entitlement_edges_src ON {schema}.entitlement_edges (org_id, src_entitlement_id);
 
 -- One row per period a grant was held: a grant revoked and later given again opens a new row.
+-- `end_reason` says why a period ended: 'revoked' (it went away in Salesforce, or provisioning revoked
+-- it) or 'scope_changed' (it went away in a sync whose options read a different part of the org than the
+-- sync before, so it may only have left what the pipeline reads).
 CREATE TABLE IF NOT EXISTS {schema}.grant_history (
     org_id              text NOT NULL,
     grant_id            text NOT NULL,
@@ -117,6 +120,7 @@ CREATE TABLE IF NOT EXISTS {schema}.grant_history (
     first_seen_sync_id  text NOT NULL,
     last_seen_sync_id   text NOT NULL,
     revoked_sync_id     text,
+    end_reason          text CHECK (end_reason IN ('revoked', 'scope_changed')),
     PRIMARY KEY (org_id, grant_id, first_seen_sync_id)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS grant_history_current
@@ -160,3 +164,7 @@ ALTER TABLE {schema}.provisioning_requests ADD COLUMN IF NOT EXISTS entitlement_
 ALTER TABLE {schema}.provisioning_requests ADD COLUMN IF NOT EXISTS dry_run boolean;
 ALTER TABLE {schema}.provisioning_requests ADD COLUMN IF NOT EXISTS warehouse_refreshed_at timestamptz;
 ALTER TABLE {schema}.provisioning_requests ADD COLUMN IF NOT EXISTS warehouse_error text;
+
+-- Added after the first release: keep existing warehouses in step.
+ALTER TABLE {schema}.grant_history ADD COLUMN IF NOT EXISTS end_reason text
+    CHECK (end_reason IN ('revoked', 'scope_changed'));

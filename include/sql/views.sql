@@ -74,8 +74,11 @@ SELECT h.org_id, h.grant_id, h.entitlement_id, h.principal_type, h.principal_id,
 FROM {schema}.grant_history h
 UNION ALL
 SELECT h.org_id, h.grant_id, h.entitlement_id, h.principal_type, h.principal_id,
-       'revoked', h.revoked_at, h.revoked_sync_id
+       CASE WHEN h.end_reason = 'scope_changed' THEN 'left_scope' ELSE 'revoked' END,
+       h.revoked_at, h.revoked_sync_id
 FROM {schema}.grant_history h
 WHERE h.revoked_at IS NOT NULL;
 COMMENT ON VIEW {schema}.access_changes IS
-    'Access changes over time: one row when a grant first appears in a sync and one when it disappears.';
+    'Access changes over time: one row when a grant first appears (granted) and one when it disappears: '
+    'revoked, or left_scope when the sync that no longer saw it read a different part of the org (other '
+    'sync options) than the sync before.';

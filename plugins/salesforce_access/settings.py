@@ -154,12 +154,24 @@ def load_settings(path: str | os.PathLike | None = None) -> PipelineSettings:
         extra = sorted(set(entry) - {"name", "salesforce_conn_id", "options", "schedule"})
         if extra:
             raise ConfigurationError(f"{entry_where}: unknown key(s) {extra}.")
+        conn_id = entry.get("salesforce_conn_id", "salesforce_default")
+        if not isinstance(conn_id, str) or not conn_id.strip():
+            raise ConfigurationError(
+                f"{entry_where}: salesforce_conn_id must be the id of an Airflow Salesforce connection, "
+                f"got {conn_id!r}."
+            )
+        options = entry.get("options") or {}
+        if not isinstance(options, dict):
+            raise ConfigurationError(
+                f"{entry_where}: options must be a mapping of option to value, for example "
+                f"{{sync_territories: true}}; got {options!r}."
+            )
         orgs.append(
             OrgConfig(
                 name=name,
-                salesforce_conn_id=entry.get("salesforce_conn_id") or "salesforce_default",
-                options=SyncOptions.from_mapping(entry.get("options") or {}, where=entry_where),
-                schedule=entry.get("schedule", "@daily"),
+                salesforce_conn_id=conn_id.strip(),
+                options=SyncOptions.from_mapping(options, where=entry_where),
+                schedule=_checked_schedule(entry.get("schedule", "@daily"), entry_where),
             )
         )
     if not orgs:
@@ -184,6 +196,23 @@ def _read_config(config_path: Path) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ConfigurationError(f"{config_path}: expected a mapping with an 'orgs' list at the top.")
     return raw
+
+
+_SCHEDULE_PRESETS = frozenset({"@once", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly"})
+
+
+def _checked_schedule(schedule: Any, where: str) -> str | None:
+    """A cron expression, an Airflow preset, or null for manual runs only."""
+    if schedule is None or schedule in _SCHEDULE_PRESETS:
+        return schedule
+    from croniter import croniter
+
+    if isinstance(schedule, str) and croniter.is_valid(schedule):
+        return schedule
+    raise ConfigurationError(
+        f"{where}: schedule {schedule!r} is neither a cron expression (five fields, e.g. '0 3 * * *') nor "
+        f"one of {', '.join(sorted(_SCHEDULE_PRESETS))}, nor null (manual runs only)."
+    )
 
 
 def _checked_schema(schema: str, where: str) -> str:

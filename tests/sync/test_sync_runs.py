@@ -176,3 +176,23 @@ def test_a_misspelt_option_in_the_run_conf_stops_the_run_before_it_starts(pg, al
     with pg.cursor() as cursor:
         cursor.execute("SELECT to_regclass('salesforce_access.sync_runs')")
         assert cursor.fetchone() == (None,)
+
+
+def test_grants_that_leave_the_synced_scope_are_not_called_revoked(pg):
+    run_sync({"sync_territories": True})
+
+    dag_run = run_sync()
+
+    assert str(dag_run.state) == "success", task_states(dag_run)
+    with pg.cursor() as cursor:
+        cursor.execute(
+            f"SELECT change, split_part(entitlement_id, ':', 1), count(*) FROM {SCHEMA}.access_changes "
+            "WHERE change <> 'granted' GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+        # Five territory grants and four territory-group memberships, no longer read, not revoked.
+        assert cursor.fetchall() == [("left_scope", "group", 4), ("left_scope", "territory", 5)]
+
+        # Another sync with the same options keeps the 45 current periods open and adds none.
+        run_sync()
+        cursor.execute(f"SELECT count(*) FROM {SCHEMA}.grant_history WHERE revoked_at IS NULL")
+        assert cursor.fetchone() == (45,)
