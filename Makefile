@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench check psql clean venv
+.PHONY: demo test lint format bench check oauth-setup psql clean venv
 
 venv: $(STAMP)
 
@@ -14,6 +14,8 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt -c constraints.txt
+	# Put plugins/ and the repo on the venv's path, so `python -m salesforce_access.preflight` works anywhere.
+	$(PY) -c 'import site, sys; open(site.getsitepackages()[0] + "/salesforce-access.pth", "w").write(sys.argv[1] + "/plugins\n" + sys.argv[1] + "\n")' "$(CURDIR)"
 	touch $(STAMP)
 
 ## Sync the demo org (small) into an embedded Postgres (or AIRFLOW_CONN_SALESFORCE_WAREHOUSE) and summarize.
@@ -38,7 +40,11 @@ bench: $(STAMP)
 
 ## Sign in with the salesforce_default connection and report what sync and provisioning can do.
 check: $(STAMP)
-	PYTHONPATH=plugins $(PY) -m salesforce_access.preflight --conn-id $${SALESFORCE_CONN_ID:-salesforce_default}
+	$(PY) -m salesforce_access.preflight --conn-id $${SALESFORCE_CONN_ID:-salesforce_default}
+
+## Walk through Salesforce's web-server OAuth flow once to get a refresh token for auth_method oauth.
+oauth-setup: $(STAMP)
+	$(PY) -m salesforce_access.oauth_setup $(ARGS)
 
 clean:
 	rm -rf .run

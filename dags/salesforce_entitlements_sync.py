@@ -21,6 +21,8 @@ from salesforce_access.settings import (
 )
 
 POOL = "salesforce_api"
+# A sync running longer than this is failed; a later sync then closes its row (sync.STALE_RUN_AFTER).
+SYNC_TIMEOUT = timedelta(hours=12)
 
 
 def build_sync_dag(settings: PipelineSettings, org: OrgConfig) -> DAG:
@@ -41,6 +43,7 @@ def build_sync_dag(settings: PipelineSettings, org: OrgConfig) -> DAG:
         schedule=org.schedule,
         catchup=False,
         max_active_runs=1,
+        dagrun_timeout=SYNC_TIMEOUT,
         params=params,
         tags=["salesforce", "access", "sync"],
         default_args={

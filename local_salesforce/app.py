@@ -37,6 +37,23 @@ _VERSION_RE = re.compile(r"^/services/data/v(\d+\.\d)(/.*)?$")
 _LOCATOR_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
+_TOO_LARGE_REASONS = {414: "URI Too Long", 431: "Request Header Fields Too Large"}
+
+
+def bad_message(status: int, reason: str) -> Response:
+    """The HTML page Salesforce's front end sends for a request it cannot take at the HTTP level.
+
+    The connection closes after it: the transport may have stopped reading such a request part-way.
+    """
+    body = f"<h1>Bad Message {status}</h1><pre>reason: {reason}</pre>".encode()
+    return Response(status, body, {"Content-Type": "text/html;charset=iso-8859-1", "Connection": "close"})
+
+
+def too_large_response(status: int) -> Response:
+    """Over-long URI (414) or header block (431): the same answer whatever the size."""
+    return bad_message(status, _TOO_LARGE_REASONS[status])
+
+
 def release_name(version: float) -> str:
     """Salesforce names releases by season: v20.0 was Winter '11, then three releases a year."""
     offset = int(version) - 20
@@ -129,17 +146,9 @@ class OrgApp:
         if path.startswith(control.PREFIX):
             return control.handle(self, request)
         if len(raw_path) > MAX_REQUEST_BYTES:
-            return Response(
-                414,
-                b"<h1>Bad Message 414</h1><pre>reason: URI Too Long</pre>",
-                {"Content-Type": "text/html;charset=iso-8859-1"},
-            )
+            return too_large_response(414)
         if len(raw_path) + sum(len(k) + len(v) + 4 for k, v in request.headers.items()) > MAX_REQUEST_BYTES:
-            return Response(
-                431,
-                b"<h1>Bad Message 431</h1><pre>reason: Request Header Fields Too Large</pre>",
-                {"Content-Type": "text/html;charset=iso-8859-1"},
-            )
+            return too_large_response(431)
         fault = self._take_fault(request)
         if fault is not None:
             return fault

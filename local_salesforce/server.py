@@ -13,9 +13,17 @@ import ssl
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from local_salesforce.app import OrgApp
+from local_salesforce.app import OrgApp, bad_message, too_large_response
+from local_salesforce.messages import Response
 
 logger = logging.getLogger(__name__)
+
+# How much of an over-long request head is read and thrown away before the 414/431 goes out: a client
+# still sending when the socket closes gets a connection reset instead of the answer. The pause ends
+# the draining when the client has nothing more to send (after 100+ headers the blank line that ends
+# them may already have been read).
+_DRAIN_BYTES = 4 << 20
+_DRAIN_PAUSE_SECONDS = 1
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -29,10 +37,16 @@ class _Handler(BaseHTTPRequestHandler):
     server: OrgServer
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        length_text = (self.headers.get("Content-Length") or "0").strip()
+        if not (length_text.isascii() and length_text.isdigit()):  # "-1", "abc", "²": int() would fail here
+            self._write(bad_message(400, "Invalid Content-Length Value"))
+            return
+        length = int(length_text)
         body = self.rfile.read(length) if length > 0 else b""
         headers = {name.lower(): value for name, value in self.headers.items()}
-        response = self.server.org.handle(self.command, self.path, headers, body)
+        self._write(self.server.org.handle(self.command, self.path, headers, body))
+
+    def _write(self, response: Response) -> None:
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
@@ -43,6 +57,35 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
 
     do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = _serve
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # http.server itself refuses request lines over 64 KiB (414) and header lines over 64 KiB or more
+        # than 100 headers (431), with a page of its own; answer those as Salesforce does (app.py).
+        if code not in (414, 431):
+            super().send_error(code, message, explain)
+            return
+        # Only an over-long line stops mid-line; after "Too many headers" the next line is a fresh one.
+        self._drain_request(mid_line=code == 414 or message == "Line too long")
+        self._write(too_large_response(code))
+
+    def _drain_request(self, mid_line: bool) -> None:
+        """Read what is left of the request head (up to the blank line) so the client sees the answer."""
+        budget = _DRAIN_BYTES
+        self.connection.settimeout(_DRAIN_PAUSE_SECONDS)
+        try:
+            while budget > 0:
+                line = self.rfile.readline(min(budget, 1 << 16))
+                budget -= len(line)
+                if not line:
+                    return
+                if not line.endswith(b"\n"):
+                    mid_line = True
+                    continue
+                if not mid_line and line in (b"\r\n", b"\n"):
+                    return
+                mid_line = False
+        except (OSError, ValueError):
+            return  # the client gave up or timed out; the answer below may still reach it
 
     def send_response(self, code: int, message: str | None = None) -> None:
         # BaseHTTPRequestHandler would add its own Server and Date headers; send only the status line.

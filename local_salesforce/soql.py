@@ -11,8 +11,12 @@ import re
 from dataclasses import dataclass, field
 
 from local_salesforce.errors import ApiError
+from local_salesforce.values import normalize_date, parse_datetime
 
 MAX_QUERY_LENGTH = 100_000
+# Parentheses, NOT and sub-queries each take a few Python frames in the parser and the evaluator; this
+# keeps a hostile query well below the recursion limit while being far deeper than any real filter.
+MAX_NESTING = 100
 
 _TOKEN_RE = re.compile(
     r"""
@@ -212,6 +216,11 @@ def tokenize(query: str) -> list[Token]:
             continue
         text = match.group()
         value: object = text
+        if (kind == "datetime" and parse_datetime(text) is None) or (kind == "date" and not normalize_date(text)):
+            # Shaped like a date but no such day, time or offset (2020-02-30, +25:00).
+            error = QueryError("MALFORMED_QUERY", f"unexpected token: '{text}'", query, position)
+            tokens.append(Token("bad", error, position, text))
+            break
         if kind == "number":
             value = float(text) if "." in text else int(text)
         tokens.append(Token(kind or "", value, position, text))
@@ -255,6 +264,7 @@ class Parser:
         self.query = query
         self.tokens = tokenize(query)
         self.index = 0
+        self.depth = 0
 
     # ---- token helpers -------------------------------------------------------------------------
 
@@ -293,6 +303,12 @@ class Parser:
     def at_punct(self, char: str) -> bool:
         return self.current.kind == "punct" and self.current.value == char
 
+    def enter(self) -> None:
+        """Count one level of nesting at the current token; too deep is a syntax error, not a crash."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.unexpected()
+
     # ---- grammar -------------------------------------------------------------------------------
 
     def parse(self) -> Select:
@@ -302,6 +318,8 @@ class Parser:
         return select
 
     def select(self, nested: bool = False) -> Select:
+        if nested:
+            self.enter()
         self.expect_word("SELECT")
         fields, count_only = self.select_list()
         self.expect_word("FROM")
@@ -339,6 +357,8 @@ class Parser:
         if self.current.is_word("OFFSET"):
             select.offset_pos = self.advance().pos
             select.offset = self.integer()
+        if nested:
+            self.depth -= 1
         return select
 
     def integer(self) -> int:
@@ -416,13 +436,14 @@ class Parser:
         return BoolOp(joiner, items) if joiner else first
 
     def factor(self) -> object:
-        if self.current.is_word("NOT"):
-            self.advance()
-            return Not(self.factor())
-        if self.at_punct("("):
-            self.advance()
-            inner = self.condition()
-            self.expect_punct(")")
+        if self.current.is_word("NOT") or self.at_punct("("):
+            self.enter()
+            if self.advance().is_word("NOT"):
+                inner = Not(self.factor())
+            else:
+                inner = self.condition()
+                self.expect_punct(")")
+            self.depth -= 1
             return inner
         return self.comparison()
 
@@ -480,7 +501,7 @@ class Parser:
 def parse(query: str) -> Select:
     if len(query) > MAX_QUERY_LENGTH:
         raise ApiError(
-            400, "MALFORMED_QUERY", f"SOQL statements cannot be longer than {MAX_QUERY_LENGTH} characters"
+            400, "MALFORMED_QUERY", f"SOQL statements can not be longer than {MAX_QUERY_LENGTH} characters"
         )
     if not query.strip():
         raise QueryError("MALFORMED_QUERY", "unexpected token: '<EOF>'", query, 0)

@@ -9,12 +9,18 @@ _DATETIME_RE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$"
 )
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Java's ZoneOffset, which Salesforce parses with, stops at +-18:00; anything wider is not a time zone.
+_MAX_OFFSET = timedelta(hours=18)
 
 
 def format_datetime(moment: datetime) -> str:
     """Salesforce's REST form: UTC, milliseconds, offset without a colon."""
     moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+    # Not strftime: glibc's %Y drops the leading zeros of years before 1000, which breaks string order.
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:{moment.minute:02d}:"
+        f"{moment.second:02d}.{moment.microsecond // 1000:03d}+0000"
+    )
 
 
 def now_string() -> str:
@@ -27,17 +33,22 @@ def parse_datetime(text: str) -> datetime | None:
     if not match:
         return None
     year, month, day, hour, minute, second, fraction, offset = match.groups()
+    shift = timedelta(0)
+    if offset and offset != "Z":
+        digits = offset[1:].replace(":", "")
+        hours, minutes = int(digits[:2]), int(digits[2:])
+        shift = timedelta(hours=hours, minutes=minutes)
+        if minutes > 59 or shift > _MAX_OFFSET:
+            return None
+        if offset[0] == "-":
+            shift = -shift
     try:
         moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=UTC)
-    except ValueError:
+        if fraction:
+            moment += timedelta(microseconds=int(fraction[:6].ljust(6, "0")))
+        return moment - shift
+    except (ValueError, OverflowError):  # 2020-02-30, hour 24; or an offset pushing year 1 or 9999 out of range
         return None
-    if fraction:
-        moment += timedelta(microseconds=int(fraction[:6].ljust(6, "0")))
-    if offset and offset != "Z":
-        sign = 1 if offset[0] == "+" else -1
-        digits = offset[1:].replace(":", "")
-        moment -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    return moment
 
 
 def normalize_datetime(text: str) -> str | None:

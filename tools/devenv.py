@@ -30,10 +30,7 @@ def warehouse(data_dir: Path | None = None, *, fresh: bool = False):
         yield configured
         return
 
-    # pgserver asks platformdirs for a runtime dir at import; give it a private one rather than a warning.
-    runtime_dir = RUN_DIR / "xdg"
-    runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
+    private_runtime_dir()
     import pgserver
 
     data_dir = data_dir or RUN_DIR / "pg"
@@ -54,6 +51,15 @@ def warehouse(data_dir: Path | None = None, *, fresh: bool = False):
         )
     finally:
         server.cleanup()
+
+
+def private_runtime_dir() -> None:
+    """pgserver asks platformdirs for a runtime dir at import; give it a private one rather than a warning."""
+    runtime_dir = RUN_DIR / "xdg"
+    runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
+    # Its cleanup logs at exit, after pytest or the demo closed their streams; only warnings matter.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 
 def airflow_env(airflow_home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:

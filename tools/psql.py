@@ -14,28 +14,32 @@ from tools import devenv
 
 def main() -> int:
     logging.getLogger("pgserver").setLevel(logging.WARNING)
-    with devenv.warehouse(devenv.RUN_DIR / "demo-pg") as conn_json:
-        import pgserver
+    devenv.private_runtime_dir()
+    import pgserver
 
-        conn = json.loads(conn_json) if conn_json.startswith("{") else {}
-        psql = Path(pgserver.__file__).parent / "pginstall" / "bin" / "psql"
+    psql = str(Path(pgserver.__file__).parent / "pginstall" / "bin" / "psql")
+    env = {**os.environ, "PGOPTIONS": "-c search_path=salesforce_access"}
+    with devenv.warehouse(devenv.RUN_DIR / "demo-pg") as conn_json:
+        if not conn_json.lstrip().startswith("{"):
+            # Airflow's URI form is one psql understands as it is.
+            return subprocess.call(
+                [psql, conn_json.replace("postgresql+psycopg2://", "postgresql://")], env=env
+            )
+        conn = json.loads(conn_json)
         args = [
-            str(psql),
+            psql,
             "-h",
             conn.get("host") or "localhost",
+            "-p",
+            str(conn.get("port") or 5432),
             "-U",
             conn.get("login") or "postgres",
             "-d",
             conn.get("schema") or "postgres",
-            "-v",
-            "search_path=salesforce_access",
         ]
-        if not conn:
-            print(
-                "AIRFLOW_CONN_SALESFORCE_WAREHOUSE is a URI: run psql against it yourself.", file=sys.stderr
-            )
-            return 2
-        return subprocess.call(args, env={**os.environ, "PGOPTIONS": "-c search_path=salesforce_access"})
+        if conn.get("password"):
+            env["PGPASSWORD"] = conn["password"]  # psql's own way; never on the command line
+        return subprocess.call(args, env=env)
 
 
 if __name__ == "__main__":

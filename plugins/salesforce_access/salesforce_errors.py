@@ -451,6 +451,18 @@ def _from_rest(exc: SalesforceError, context: str) -> SalesforceAccessError:
         code = "INVALID_SESSION_ID"
     if not code and isinstance(exc, SalesforceResourceNotFound):
         code = "NOT_FOUND"
+    version = re.search(r"/services/data/v([0-9.]+)/", str(getattr(exc, "url", "") or ""))
+    if code == "NOT_FOUND" and exc.resource_name == "query" and version:
+        # A query endpoint that does not exist means the API version is not served by this org.
+        return ConfigurationError(
+            _join(
+                context,
+                f"this org does not serve REST API version {version.group(1)} (Salesforce answered "
+                f'"{_first_line(message).rstrip(".")}"). Set the Salesforce connection\'s `version` extra to '
+                "a version the org serves, for example 62.0.",
+            ),
+            error_code=code,
+        )
     return rest_failure(code, message, status=exc.status, resource=exc.resource_name or "", context=context)
 
 

@@ -12,6 +12,7 @@ import logging
 import traceback
 import uuid
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 from salesforce_access import extract, warehouse
@@ -19,6 +20,9 @@ from salesforce_access.errors import SalesforceAccessError
 from salesforce_access.settings import OrgConfig, PipelineSettings, SyncOptions
 
 log = logging.getLogger(__name__)
+
+# Twice the sync DAG's dagrun_timeout (12 hours): a run still 'running' after this is dead.
+STALE_RUN_AFTER = timedelta(hours=24)
 
 DROPPED_GRANTS = {
     "drop_unsynced_principals": "Grant whose principal is not synced (left out by the user options)",
@@ -49,6 +53,19 @@ def start_sync(
                 "(sync_id, config_name, dag_id, dag_run_id, started_at, status, options) "
                 "VALUES (%s, %s, %s, %s, now(), 'running', %s)",
                 (sync_id, org.name, dag_id, dag_run_id, json.dumps(options.as_dict(), sort_keys=True)),
+            )
+            # A run of this org still 'running' long after any run may last (the DAG's dagrun_timeout) died
+            # without its finalize task (a killed worker or scheduler): close it, so its staging goes too.
+            cursor.execute(
+                f"UPDATE \"{settings.schema}\".sync_runs SET status = 'failed', finished_at = now(), "
+                "error_message = coalesce(error_message, %s) "
+                "WHERE config_name = %s AND status = 'running' AND sync_id <> %s AND started_at < now() - %s",
+                (
+                    f"The run stopped without finishing (killed or timed out); closed by sync {sync_id}.",
+                    org.name,
+                    sync_id,
+                    STALE_RUN_AFTER,
+                ),
             )
             # Staging rows of runs that died without cleaning up (a killed worker) are no longer needed.
             for table in (

@@ -80,3 +80,28 @@ def test_a_cursor_lost_with_its_session_restarts_the_object_from_the_start(small
     cursor_calls = [entry["status"] for entry in small_org.control.journal() if "/query/01g" in entry["path"]]
     # 401 on the old session, INVALID_QUERY_LOCATOR (400) on the new one, then the restart's two pages.
     assert cursor_calls[-4:] == [401, 400, 200, 200]
+
+
+def test_an_api_version_the_org_does_not_serve_names_the_version_extra(small_org, monkeypatch):
+    import json
+
+    from salesforce_access.errors import ConfigurationError
+
+    conn = json.loads(
+        devenv.salesforce_connection(small_org.url, small_org.ca_bundle, small_org.credentials, "jwt_bearer")
+    )
+    conn["extra"]["version"] = "99.0"
+    monkeypatch.setenv("AIRFLOW_CONN_SALESFORCE_DEFAULT", json.dumps(conn))
+    client = client_module.connect("salesforce_default")
+
+    with pytest.raises(ConfigurationError) as raised:
+        list(client.query_pages("SELECT Id FROM Organization", context="reading the Organization"))
+
+    assert raised.value.error_code == "NOT_FOUND"
+    assert str(raised.value).startswith(
+        "reading the Organization: this org does not serve REST API version 99.0 (Salesforce answered "
+    )
+    assert str(raised.value).endswith(
+        "Set the Salesforce connection's `version` extra to a version the org serves, for example 62.0. "
+        "[NOT_FOUND]"
+    )

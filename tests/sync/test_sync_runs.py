@@ -196,3 +196,26 @@ def test_grants_that_leave_the_synced_scope_are_not_called_revoked(pg):
         run_sync()
         cursor.execute(f"SELECT count(*) FROM {SCHEMA}.grant_history WHERE revoked_at IS NULL")
         assert cursor.fetchone() == (45,)
+
+
+def test_a_run_killed_without_finalize_is_closed_by_the_next_sync(pg):
+    run_sync()
+    with pg.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {SCHEMA}.sync_runs (sync_id, config_name, started_at, status, options) "
+            "VALUES ('killed-run', 'default', now() - interval '30 hours', 'running', '{}')"
+        )
+        cursor.execute(
+            f"INSERT INTO {SCHEMA}.stage_records (sync_id, sobject, record_id, record) "
+            "VALUES ('killed-run', 'User', '005000000000001AAA', '{}')"
+        )
+
+    dag_run = run_sync()
+
+    assert str(dag_run.state) == "success", task_states(dag_run)
+    with pg.cursor() as cursor:
+        cursor.execute(f"SELECT status, error_message FROM {SCHEMA}.sync_runs WHERE sync_id = 'killed-run'")
+        status, message = cursor.fetchone()
+        assert status == "failed"
+        assert message.startswith("The run stopped without finishing (killed or timed out); closed by sync ")
+    assert staged_rows(pg) == 0
