@@ -3,13 +3,14 @@
 Prints exactly one JSON line on stdout once the server accepts connections:
 `{"url", "ca_bundle", "state_dir", "credentials"}`; then serves until SIGTERM or SIGINT. Without
 `--state-dir` the certificates (and credentials.json) go to a new temporary directory, removed on exit.
-Any problem with the input ends the process with status 2 and one line on stderr naming the file and
-the record.
+Any problem with the input (fixture, options, state directory, port) ends the process with status 2
+and one line on stderr naming the file and record, or the option, and what is wrong.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+from typing import NoReturn
 
 from local_salesforce.app import OrgApp
 from local_salesforce.errors import FixtureError
@@ -28,18 +30,45 @@ from local_salesforce.tls import write_certificates
 logger = logging.getLogger("local_salesforce")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but its errors are the one stderr line this command promises, without the usage text."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"must be a TCP port from 0 to 65535 (0 picks a free one), got {text!r}"
+        )
+    return port
+
+
+def _log_level(text: str) -> str:
+    if not isinstance(logging.getLevelName(text.upper()), int):
+        raise argparse.ArgumentTypeError(
+            f"must be DEBUG, INFO, WARNING, ERROR or CRITICAL (also in LOCAL_SALESFORCE_LOG), got {text!r}"
+        )
+    return text.upper()
+
+
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m local_salesforce", description="Serve a local Salesforce org."
-    )
-    parser.add_argument("--port", type=int, required=True, help="TCP port on 127.0.0.1; 0 picks a free one")
+    parser = _Parser(prog="python -m local_salesforce", description="Serve a local Salesforce org.")
+    parser.add_argument("--port", type=_port, required=True, help="TCP port on 127.0.0.1; 0 picks a free one")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--fixture", help="org fixture JSON file (local_salesforce/FIXTURES.md)")
     source.add_argument("--demo", action="store_true", help="generate a demo org with local_salesforce.demo")
     parser.add_argument("--size", choices=("small", "medium", "large"), default="small")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--state-dir", help="where certificates and credentials go (default: a new temp dir)")
-    parser.add_argument("--log-level", default=os.environ.get("LOCAL_SALESFORCE_LOG", "WARNING"))
+    parser.add_argument(
+        "--log-level", type=_log_level, default=os.environ.get("LOCAL_SALESFORCE_LOG", "WARNING")
+    )
     return parser.parse_args(argv)
 
 
@@ -60,12 +89,18 @@ def _load_source(args: argparse.Namespace) -> tuple[dict, str, dict | None]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise FixtureError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise FixtureError(
+            f"{path}: not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at offset {exc.start}"
+        ) from exc
     try:
         fixture = json.loads(text)
     except json.JSONDecodeError as exc:
         raise FixtureError(
             f"{path}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from exc
+    except RecursionError as exc:
+        raise FixtureError(f"{path}: not valid JSON: nested too deeply") from exc
     return fixture, str(path), None
 
 
@@ -94,19 +129,43 @@ def main(argv: list[str] | None = None) -> int:
         print(f"local_salesforce: bad fixture: {exc}", file=sys.stderr)
         return 2
 
-    state_dir = Path(args.state_dir) if args.state_dir else Path(tempfile.mkdtemp(prefix="local_salesforce-"))
-    state_dir.mkdir(parents=True, exist_ok=True)
-    ca_path, cert_path, key_path = write_certificates(state_dir)
+    made_up = not args.state_dir  # a directory we made up ourselves holds nothing anyone needs afterwards
     try:
-        server = OrgServer(org, args.port, cert_path, key_path)
+        state_dir = Path(tempfile.mkdtemp(prefix="local_salesforce-")) if made_up else Path(args.state_dir)
     except OSError as exc:
         print(
-            f"local_salesforce: cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}",
+            f"local_salesforce: cannot make a temporary state directory: {exc.strerror or exc}",
             file=sys.stderr,
         )
         return 2
+    try:
+        return _serve(org, args, state_dir, secrets)
+    finally:
+        if made_up:
+            shutil.rmtree(state_dir, ignore_errors=True)
+
+
+def _serve(org: OrgApp, args: argparse.Namespace, state_dir: Path, secrets: dict | None) -> int:
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        ca_path, cert_path, key_path = write_certificates(state_dir)
+        credentials = _write_credentials(state_dir, secrets)
+    except OSError as exc:
+        print(
+            f"local_salesforce: --state-dir {state_dir}: cannot write there: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        server = OrgServer(org, args.port, cert_path, key_path)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            problem = f"port {args.port} is already in use on 127.0.0.1"
+        else:
+            problem = f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}"
+        print(f"local_salesforce: --port {args.port}: {problem}", file=sys.stderr)
+        return 2
     org.set_base_url(server.url)
-    credentials = _write_credentials(state_dir, secrets)
 
     def stop(signum: int, _frame: object) -> None:
         logger.info("signal %s: shutting down", signum)
@@ -126,8 +185,6 @@ def main(argv: list[str] | None = None) -> int:
         server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()
-        if not args.state_dir:  # a directory we made up ourselves holds nothing anyone needs afterwards
-            shutil.rmtree(state_dir, ignore_errors=True)
     return 0
 
 

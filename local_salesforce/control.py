@@ -13,18 +13,23 @@ GET    journal           [{time, method, path, status, ms}]; sign-in calls witho
                          never bodies or headers
 GET    api_calls         {"api_usage", "logins", "daily_api_limit"}
 GET    records/{Object}  every stored record of the object, in Id order
+
+Bodies are JSON objects (none, or {}, for the actions that take nothing); anything else, unknown
+fields or values of the wrong type answer 400 {"error"} saying what is wrong.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from local_salesforce import schema
 from local_salesforce.errors import FixtureError
 from local_salesforce.messages import Request, Response
-from local_salesforce.store import SWITCHES, check_setting
+from local_salesforce.store import SWITCHES, check_setting, json_type_name
 
 if TYPE_CHECKING:
     from local_salesforce.app import OrgApp
@@ -33,15 +38,91 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "/__local_org__/"
 FAULT_KINDS = frozenset({"503", "503_html", "500", "lock", "timeout", "latency", "401", "limit"})
+_ACTIONS = frozenset({"reset", "fixture", "switches", "faults", "expire_sessions", "journal", "api_calls"})
+
+
+class _BadBody(Exception):
+    """A control body that is not what the action takes; the message says what is wrong."""
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")  # Python's json would take NaN and Infinity
+
+
+def _read_body(request: Request) -> dict:
+    """The body as a JSON object; an empty body is an empty object."""
+    if not request.body.strip():
+        return {}
+    try:
+        body = json.loads(request.body, parse_constant=_no_constants)
+    except RecursionError:
+        raise _BadBody("body is not JSON: nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError both are
+        raise _BadBody(f"body is not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise _BadBody(f"body must be a JSON object, got {json_type_name(body)}")
+    return body
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# What each fault field may hold, and how to say so; None is allowed for all but `kind`.
+_FAULT_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "kind": (lambda v: v in FAULT_KINDS, f"must be one of {', '.join(sorted(FAULT_KINDS))}"),
+    "path_contains": (lambda v: isinstance(v, str), "must be a string"),
+    "method": (lambda v: isinstance(v, str) and v.isalpha(), "must be an HTTP method such as GET"),
+    "count": (lambda v: _is_int(v) and v >= 1, "must be an integer of at least 1, or null for every call"),
+    "probability": (lambda v: _is_number(v) and 0 <= v <= 1, "must be a number from 0 to 1"),
+    "retry_after": (lambda v: _is_int(v) and v >= 0, "must be a non-negative integer"),
+    "latency_ms": (lambda v: _is_number(v) and v >= 0, "must be a non-negative number"),
+    "record_id": (lambda v: isinstance(v, str), "must be a string"),
+}
+
+
+def _check_fault(body: dict) -> dict:
+    unknown = sorted(set(body) - set(_FAULT_FIELDS))
+    if unknown:
+        raise _BadBody(f"unknown fault fields: {', '.join(unknown)} (known: {', '.join(_FAULT_FIELDS)})")
+    if body.get("kind") is None:
+        raise _BadBody(f"kind is required and {_FAULT_FIELDS['kind'][1]}")
+    for key, value in body.items():
+        valid, rule = _FAULT_FIELDS[key]
+        if value is not None and not valid(value):
+            raise _BadBody(f"{key} {rule}, got {json.dumps(value)}")
+    return dict(body)
+
+
+def _check_switches(body: dict) -> dict:
+    unknown = sorted(set(body) - SWITCHES)
+    if unknown:
+        raise _BadBody(f"unknown switches: {', '.join(unknown)}")
+    problems = [f"{key}: {problem}" for key, value in body.items() if (problem := check_setting(key, value))]
+    if problems:
+        raise _BadBody("; ".join(problems))
+    return body
 
 
 def handle(org: OrgApp, request: Request) -> Response:
+    try:
+        return _dispatch(org, request)
+    except _BadBody as exc:
+        return Response.json(400, {"error": str(exc)})
+
+
+def _dispatch(org: OrgApp, request: Request) -> Response:
     action = request.path[len(PREFIX) :].strip("/")
     method = request.method
-    try:
-        body = json.loads(request.body) if request.body else {}
-    except ValueError:
-        return Response.json(400, {"error": "body is not JSON"})
+    body = _read_body(request)
+    known = action in _ACTIONS or action.startswith("records/")
+    takes_body = (method, action) in (("POST", "fixture"), ("POST", "switches"), ("POST", "faults"))
+    if body and known and not takes_body:
+        raise _BadBody(f"{method} {action} takes no body fields, got: {', '.join(sorted(body))}")
 
     if action == "reset" and method == "POST":
         org.reset()
@@ -54,26 +135,18 @@ def handle(org: OrgApp, request: Request) -> Response:
         return Response.json(200, {"ok": True})
     if action == "switches":
         if method == "POST":
-            unknown = sorted(set(body) - SWITCHES)
-            if unknown:
-                return Response.json(400, {"error": f"unknown switches: {', '.join(unknown)}"})
-            problems = [
-                f"{key}: {problem}" for key, value in body.items() if (problem := check_setting(key, value))
-            ]
-            if problems:
-                return Response.json(400, {"error": "; ".join(problems)})
+            changes = _check_switches(body)
             with org.store.lock:
-                org.store.org.update(body)
+                org.store.org.update(changes)
         return Response.json(200, {k: v for k, v in org.store.org.items() if k in SWITCHES})
     if action == "faults":
         if method == "DELETE":
             org.faults = []
             return Response.json(200, {"ok": True})
         if method == "POST":
-            if body.get("kind") not in FAULT_KINDS:
-                return Response.json(400, {"error": f"kind must be one of {sorted(FAULT_KINDS)}"})
+            fault = _check_fault(body)
             with org.lock:
-                org.faults.append(dict(body))
+                org.faults.append(fault)
             return Response.json(200, {"ok": True})
         return Response.json(200, org.faults)
     if action == "expire_sessions" and method == "POST":

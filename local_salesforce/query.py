@@ -620,7 +620,20 @@ def _like_regex(pattern: str) -> re.Pattern[str]:
 
 
 def _date_literal_range(name: str, amount: int) -> tuple[date, date]:
-    """[start, end) in UTC days for a SOQL date literal."""
+    """[start, end) in UTC days for a SOQL date literal; an N past the calendar's ends stops at them."""
+    try:
+        return _calendar_range(name, amount)
+    except (OverflowError, ValueError):  # LAST_N_DAYS:100000000 and the like
+        # The near end is the same for every N; the far one is the calendar's.
+        near_start, near_end = _calendar_range(name, 1)
+        if name.startswith("NEXT"):
+            return near_start, date.max
+        if name.startswith("LAST"):
+            return date.min, near_end
+        return date.min, date.min  # N_DAYS_AGO before year 1: no day matches
+
+
+def _calendar_range(name: str, amount: int) -> tuple[date, date]:
     today = datetime.now(UTC).date()
     day = timedelta(days=1)
     if name == "TODAY":

@@ -51,6 +51,8 @@ def _json_body(request: Request) -> Any:
         return json.loads(request.body or b"null")
     except ValueError as exc:
         raise ApiError(400, "JSON_PARSER_ERROR", f"Unexpected character in request body: {exc}") from exc
+    except RecursionError as exc:  # thousands of nested brackets: still a parser error, not a crash
+        raise ApiError(400, "JSON_PARSER_ERROR", "Request body nested too deeply") from exc
 
 
 def handle(org: OrgApp, request: Request, head: str, tail: str) -> Response:

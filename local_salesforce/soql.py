@@ -216,17 +216,27 @@ def tokenize(query: str) -> list[Token]:
             continue
         text = match.group()
         value: object = text
-        if (kind == "datetime" and parse_datetime(text) is None) or (kind == "date" and not normalize_date(text)):
-            # Shaped like a date but no such day, time or offset (2020-02-30, +25:00).
-            error = QueryError("MALFORMED_QUERY", f"unexpected token: '{text}'", query, position)
+        malformed = _impossible_date(kind or "", text)
+        if kind == "number" and not malformed:
+            try:
+                value = float(text) if "." in text else int(text)
+            except ValueError:  # int() refuses over 4,300 digits (CVE-2020-10735); no SOQL number has them
+                malformed = True
+        if malformed:
+            error = QueryError("MALFORMED_QUERY", f"unexpected token: '{text[:40]}'", query, position)
             tokens.append(Token("bad", error, position, text))
             break
-        if kind == "number":
-            value = float(text) if "." in text else int(text)
         tokens.append(Token(kind or "", value, position, text))
         position = match.end()
     tokens.append(Token("eof", None, len(query), "<EOF>"))
     return tokens
+
+
+def _impossible_date(kind: str, text: str) -> bool:
+    """Shaped like a date or datetime, but no such day, time or offset (2020-02-30, +25:00)."""
+    if kind == "datetime":
+        return parse_datetime(text) is None
+    return kind == "date" and normalize_date(text) is None
 
 
 def _read_string(query: str, start: int) -> tuple[str, int]:
@@ -493,7 +503,8 @@ class Parser:
             if word == "NULL":
                 return Literal("null", None, token.pos, token.text)
             name, _, amount = word.partition(":")
-            if (name in DATE_LITERALS and not amount) or (name in DATE_N_LITERALS and amount):
+            # A ten-digit N is already past the calendar's end; int() would refuse thousands of digits.
+            if (name in DATE_LITERALS and not amount) or (name in DATE_N_LITERALS and 0 < len(amount) < 10):
                 return Literal("date_literal", (name, int(amount) if amount else 0), token.pos, token.text)
         raise self.unexpected(token)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import logging
 import re
 import threading
@@ -266,15 +267,10 @@ class Store:
 
 def load_fixture(fixture: Any, source: str = "fixture") -> Store:
     """Build a Store from a fixture dict (FIXTURES.md); FixtureError names the record and the problem."""
-    if not isinstance(fixture, dict):
-        raise FixtureError(f"{source}: top level must be a JSON object")
-    if fixture.get("format", 1) != 1:
-        raise FixtureError(f"{source}: unsupported format {fixture.get('format')!r} (expected 1)")
+    _check_top_level(fixture, source)
     store = Store()
-    _load_org(store, fixture.get("org") or {}, source)
-    records = fixture.get("records") or {}
-    if not isinstance(records, dict):
-        raise FixtureError(f"{source}: 'records' must be an object keyed by sObject name")
+    _load_org(store, fixture.get("org", {}), source)
+    records = fixture["records"]
     for object_name, rows in records.items():
         obj = schema.get_object(object_name)
         if obj is None:
@@ -300,6 +296,43 @@ def load_fixture(fixture: Any, source: str = "fixture") -> Store:
     return store
 
 
+_TOP_LEVEL_KEYS = ("format", "org", "records")
+
+
+def _check_top_level(fixture: Any, source: str) -> None:
+    """`format: 1` and `records` are required and nothing else is allowed at the top, so that a file of
+    some other shape fails here instead of serving an empty org. All the problems go in one line."""
+    if not isinstance(fixture, dict):
+        raise FixtureError(f"{source}: top level must be a JSON object, got {json_type_name(fixture)}")
+    problems = []
+    unknown = [key for key in fixture if key not in _TOP_LEVEL_KEYS]
+    if unknown:
+        problems.append(
+            f"unknown top-level keys {', '.join(map(repr, unknown))} (allowed: {', '.join(_TOP_LEVEL_KEYS)})"
+        )
+    if "format" not in fixture:
+        problems.append("'format' is missing (it must be 1)")
+    elif fixture["format"] != 1 or isinstance(fixture["format"], bool):
+        problems.append(f"unsupported format {json.dumps(fixture['format'])} (expected 1)")
+    if "records" not in fixture:
+        problems.append("'records' is missing (an object keyed by sObject name)")
+    elif not isinstance(fixture["records"], dict):
+        problems.append(
+            f"'records' must be an object keyed by sObject name, got {json_type_name(fixture['records'])}"
+        )
+    if problems:
+        raise FixtureError(f"{source}: {'; '.join(problems)}")
+
+
+def json_type_name(value: Any) -> str:
+    """How JSON calls the type of a parsed value, for error messages."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    return {dict: "an object", list: "a list", str: "a string", type(None): "null"}.get(type(value), "?")
+
+
 def check_setting(key: str, value: Any) -> str | None:
     """What is wrong with an org setting (unknown key, wrong JSON type, bad version), or None."""
     if key not in ORG_DEFAULTS:
@@ -319,6 +352,32 @@ def check_setting(key: str, value: Any) -> str | None:
         for values in value.values()
     ):
         return 'each entry must be a list of {"value": ..., "active": ...}'
+    if key == "validation_rules":
+        for position, rule in enumerate(value):
+            problem = _rule_problem(rule)
+            if problem:
+                return f"[{position}]: {problem}"
+    if key == "other_org_usernames" and not all(isinstance(name, str) for name in value):
+        return "must be a list of usernames (strings)"
+    return None
+
+
+# The keys of a validation rule (FIXTURES.md `org.validation_rules`) and the JSON type of each.
+_RULE_KEYS: dict[str, type] = {"object": str, "field": str, "on": str, "message": str, "top_of_page": bool}
+
+
+def _rule_problem(rule: Any) -> str | None:
+    """What is wrong with one validation rule, or None; the DML checks trust what passes here."""
+    if not isinstance(rule, dict):
+        return 'must be an object like {"object": "User", "field": "...", "message": "..."}'
+    unknown = sorted(set(rule) - set(_RULE_KEYS))
+    if unknown:
+        return f"unknown keys {', '.join(unknown)} (known: {', '.join(_RULE_KEYS)})"
+    for name, expected in _RULE_KEYS.items():
+        if (name in rule or name in ("object", "field")) and not isinstance(rule.get(name), expected):
+            return f"'{name}' must be {_JSON_TYPE_NAMES[expected]}"
+    if rule.get("on") not in (None, "create", "update", "both"):
+        return "'on' must be create, update or both"
     return None
 
 

@@ -1,9 +1,12 @@
 """Start a local org as a subprocess for tests and scripts, and drive its control API.
 
 with start_local_org(fixture={...}) as org:
-    session = requests.Session(); session.verify = org.ca_bundle
-    sf = Salesforce(instance_url=org.url, session_id=token, session=session)
+    sf = Salesforce(instance_url=org.url, session_id=token, session=org.http_session())
     org.control.set_switches(territory_management=True)
+
+Use `org.http_session()`, not a plain `requests.Session()` with `verify = org.ca_bundle`: requests lets
+a REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE environment variable override `Session.verify`, so on a machine
+that exports one the org's certificate fails to verify unless `trust_env` is off, as it is there.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ _DATETIME_RE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$"
 )
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# Java's ZoneOffset, which Salesforce parses with, stops at +-18:00; anything wider is not a time zone.
+# No zone is more than 14 hours from UTC and ISO-8601 parsers (Java's ZoneOffset among them) stop at
+# +-18:00: a wider "offset" such as +25:00 makes the literal malformed, not a moment to shift.
 _MAX_OFFSET = timedelta(hours=18)
 
 
@@ -47,7 +48,7 @@ def parse_datetime(text: str) -> datetime | None:
         if fraction:
             moment += timedelta(microseconds=int(fraction[:6].ljust(6, "0")))
         return moment - shift
-    except (ValueError, OverflowError):  # 2020-02-30, hour 24; or an offset pushing year 1 or 9999 out of range
+    except (ValueError, OverflowError):  # 2020-02-30 or hour 24; or an offset pushing past year 1 or 9999
         return None
 
 

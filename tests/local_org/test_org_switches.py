@@ -206,7 +206,7 @@ def test_cli_rejects_a_bad_fixture_in_one_line(tmp_path, org_data):
     ("content", "problem"),
     [
         ("{not json", "not valid JSON: Expecting property name"),
-        ('{"records": {"Account": []}}', "records.Account: unknown sObject type 'Account'"),
+        ('{"format": 1, "records": {"Account": []}}', "records.Account: unknown sObject type 'Account'"),
     ],
 )
 def test_cli_reports_unreadable_fixtures(tmp_path, content, problem):
