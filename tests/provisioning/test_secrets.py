@@ -6,7 +6,7 @@ import pytest
 
 from tests.fixtures.tiny_org import ID
 from tests.provisioning.conftest import entitlement, provision, request_row, task_states
-from tests.sync.test_secrets import secret_values, warehouse_text, xcom_text
+from tests.sync.test_secrets import leaks, secret_values, warehouse_text, xcom_text
 from tools import devenv
 
 
@@ -27,11 +27,7 @@ def test_a_grant_with_each_sign_in_flow_leaks_no_secret(
     assert request_row(pg)["outcome"] == "granted"
     output = "".join(capfd.readouterr()) + "\n".join(all_logs)
     assert f"with {auth_method}" in output
-    places = {"task output": output, "xcom": xcom_text(run), "warehouse": warehouse_text(pg)}
-    leaks = [
-        (where, secret) for where, text in places.items() for secret in secret_values() if secret in text
-    ]
-    assert leaks == []
+    assert leaks(output=output, xcom=xcom_text(run), warehouse=warehouse_text(pg)) == []
 
 
 def test_a_refused_sign_in_is_recorded_without_the_secret(

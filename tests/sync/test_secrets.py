@@ -25,6 +25,11 @@ def secret_values() -> list[str]:
     ]
 
 
+def leaks(**places: str) -> list[tuple[str, str]]:
+    """(place, secret) for every secret found in the text of a place; empty when nothing leaked."""
+    return [(where, secret) for where, text in places.items() for secret in secret_values() if secret in text]
+
+
 def warehouse_text(pg) -> str:
     with pg.cursor() as cursor:
         cursor.execute(
@@ -63,11 +68,7 @@ def test_a_sync_with_each_sign_in_flow_leaks_no_secret(
     assert str(dag_run.state) == "success", task_states(dag_run)
     output = "".join(capfd.readouterr()) + "\n".join(all_logs)
     assert f"with {auth_method}" in output
-    places = {"task output": output, "xcom": xcom_text(dag_run), "warehouse": warehouse_text(pg)}
-    leaks = [
-        (where, secret) for where, text in places.items() for secret in secret_values() if secret in text
-    ]
-    assert leaks == []
+    assert leaks(output=output, xcom=xcom_text(dag_run), warehouse=warehouse_text(pg)) == []
 
 
 def test_a_failed_sign_in_records_a_message_without_the_secret(
