@@ -6,9 +6,11 @@ before any test module imports it.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -17,6 +19,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="sfa-airflow-"))
+atexit.register(shutil.rmtree, _AIRFLOW_HOME, ignore_errors=True)
 os.environ.update(
     {
         "AIRFLOW_HOME": str(_AIRFLOW_HOME),
@@ -41,6 +44,7 @@ def warehouse_conn_json():
     with devenv.warehouse(data_dir) as conn_json:
         os.environ["AIRFLOW_CONN_SALESFORCE_WAREHOUSE"] = conn_json
         yield conn_json
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

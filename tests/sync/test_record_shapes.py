@@ -82,7 +82,7 @@ def staged(sync_id: str) -> list[tuple]:
     ]
 
 
-def test_odd_records_are_counted_and_the_rest_lands(pg, capfd):
+def test_odd_records_are_counted_and_the_rest_lands(pg, capfd, all_logs):
     settings = PipelineSettings(orgs=(OrgConfig("default", "salesforce_default", SyncOptions()),))
     with pg.cursor() as cursor:
         cursor.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
@@ -93,7 +93,7 @@ def test_odd_records_are_counted_and_the_rest_lands(pg, capfd):
         )
 
     result = sync.normalize(settings, SyncOptions(), sync_id, ORG)
-    logged = "".join(capfd.readouterr())
+    logged = "".join(capfd.readouterr()) + "\n".join(all_logs)
 
     assert result["skipped"] == {
         "User with empty UserType": 1,
