@@ -40,11 +40,13 @@ with DAG(
 ) as dag:
 
     @task(pool=POOL)
-    def preflight(params=None) -> dict:
+    def preflight(params=None, dag_run=None) -> dict:
         from airflow.sdk import get_current_context
 
         run = provisioning.run_info(get_current_context())
-        return provisioning.run_step(settings, "preflight", provisioning.preflight, settings, params, run)
+        return provisioning.run_step(
+            settings, "preflight", provisioning.preflight, settings, params, run, dict(dag_run.conf or {})
+        )
 
     @task(pool=POOL)
     def validate_request(params=None, dag_run=None) -> dict:

@@ -57,6 +57,7 @@ DRY_RUN_OUTCOMES = {
     "deactivated": "would_deactivate",
 }
 REDACTED = "***redacted***"
+PARAMETERS = ("action", "entitlement_id", "user_id", "is_active", "account", "dry_run", "salesforce_conn_id")
 _SECRET_KEY = re.compile(r"password|secret|token|private_?key|credential", re.IGNORECASE)
 VERIFY_WAITS = (0.0, 1.0, 2.0)  # a record just written is not always visible to the next query at once
 
@@ -148,7 +149,8 @@ def dag_params(settings: PipelineSettings) -> dict[str, Any]:
                 "email_encoding": {"type": text_or_null, "title": "Email encoding"},
                 "fields": {"type": ["null", "object"], "title": "Other User fields by API name"},
             },
-            additionalProperties=False,
+            # Unknown keys are rejected by the first task, which records the request with secrets
+            # blanked; a schema refusal would print the whole object, values and all, in the log.
         ),
         "dry_run": Param(
             False,
@@ -176,8 +178,7 @@ def recorded_parameters(params: dict[str, Any]) -> dict[str, Any]:
             return [scrub(v) for v in value]
         return value
 
-    known = ("action", "entitlement_id", "user_id", "is_active", "account", "dry_run", "salesforce_conn_id")
-    return scrub({key: params.get(key) for key in known})
+    return scrub({key: params.get(key) for key in PARAMETERS})
 
 
 def check_parameters(request: Request) -> None:
@@ -261,7 +262,9 @@ def org_for_connection(settings: PipelineSettings, conn_id: str) -> OrgConfig:
 # -- the steps ---------------------------------------------------------------------------------------------
 
 
-def preflight(settings: PipelineSettings, params: dict[str, Any], run: RunInfo) -> dict[str, Any]:
+def preflight(
+    settings: PipelineSettings, params: dict[str, Any], run: RunInfo, conf: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Record the request, sign in and check the integration user may do what it asks, before any work.
 
     Raises:
@@ -273,6 +276,16 @@ def preflight(settings: PipelineSettings, params: dict[str, Any], run: RunInfo) 
 
     request = Request.from_params(run.run_id, params)
     _start(settings, request, params, run)
+    # Airflow keeps conf keys that are no parameter and says nothing: a typo such as "dryrun" must not
+    # turn a dry run into a change.
+    unknown = sorted(set(conf or {}) - set(PARAMETERS))
+    if unknown:
+        raise ProvisioningRejected(
+            f"Parameter {unknown[0]}: the request has unknown parameter(s) {', '.join(map(repr, unknown))}; "
+            f"the parameters are {', '.join(PARAMETERS)}. Fix the spelling and request again.",
+            parameter=unknown[0],
+            error_code="UNKNOWN_PARAMETER",
+        )
     org = org_for_connection(settings, request.salesforce_conn_id)
     client = _connect(request.salesforce_conn_id)
 

@@ -39,10 +39,6 @@ GOOD_ACCOUNT = {
             {"action": "update_user_status", "user_id": "005000000000019AAA", "is_active": "no"},
             "'no' is not of type",
         ),
-        (
-            {"action": "create_account", "account": {**GOOD_ACCOUNT, "nickname": "nina"}},
-            "Additional properties",
-        ),
         ({"entitlement_id": None}, "Invalid input for param action: No value passed"),
     ],
 )
@@ -303,6 +299,38 @@ def test_validate_request_rejects_and_records(org, pg, tiny_fixture, conf, code,
     assert (row["error_code"], row["error_message"]) == (code, message)
     assert row["action"] == conf["action"]
     assert_salesforce_untouched(org, tiny_fixture)
+
+
+def test_a_misspelt_parameter_is_rejected_before_anything_changes(org, pg, tiny_fixture):
+    run = provision(
+        action="grant",
+        entitlement_id=entitlement("group", "G_SALES", "member"),
+        user_id=ID["U_ODD"],
+        dryrun=True,
+    )
+
+    assert str(run.state) == "failed"
+    assert task_states(run)["preflight"] == "failed"
+    row = request_row(pg)
+    assert (row["status"], row["error_code"]) == ("rejected", "UNKNOWN_PARAMETER")
+    assert row["error_message"] == (
+        "Parameter dryrun: the request has unknown parameter(s) 'dryrun'; the parameters are action, "
+        "entitlement_id, user_id, is_active, account, dry_run, salesforce_conn_id. Fix the spelling and "
+        "request again."
+    )
+    assert "dryrun" not in row["parameters"]
+    assert_salesforce_untouched(org, tiny_fixture)
+
+
+def test_an_unknown_account_key_is_rejected_without_echoing_its_value(org, pg, capfd, all_logs):
+    run = provision(action="create_account", account={**GOOD_ACCOUNT, "password": "S3cr3t-PW-991"})
+
+    row = rejected(run, pg)
+    assert row["error_code"] == "INVALID_PARAMETER"
+    assert row["error_message"].startswith("Parameter account: unknown key(s) password; the keys are ")
+    assert row["parameters"]["account"]["password"] == "***redacted***"
+    logged = "".join(capfd.readouterr()) + "\n".join(all_logs)
+    assert "S3cr3t-PW-991" not in logged + str(row)
 
 
 def test_a_secret_passed_as_a_field_is_rejected_and_never_stored(org, pg):
