@@ -219,3 +219,25 @@ def test_a_run_killed_without_finalize_is_closed_by_the_next_sync(pg):
         assert status == "failed"
         assert message.startswith("The run stopped without finishing (killed or timed out); closed by sync ")
     assert staged_rows(pg) == 0
+
+
+def test_connected_apps_without_customize_application_fail_their_own_task(tiny, tiny_fixture, pg):
+    weak = copy.deepcopy(tiny_fixture)
+    for permission_set in weak["records"]["PermissionSet"]:
+        if permission_set["Id"] == ID["PS_P_ADMIN"]:
+            permission_set["PermissionsCustomizeApplication"] = False
+            permission_set["PermissionsModifyAllData"] = False
+    tiny.control.load_fixture(weak)
+
+    dag_run = run_sync({"sync_connected_apps": True})
+
+    states = task_states(dag_run)
+    assert str(dag_run.state) == "failed"
+    assert states["extract_connected_application"] == "failed"
+    assert states["extract_user"] == states["extract_group"] == "success"
+    assert states["publish"] == "upstream_failed"
+    status, code, message = runs(pg)[-1]
+    assert status == "failed"
+    assert code.startswith("INSUFFICIENT_ACCESS")
+    assert message.startswith("extract_connected_application: ")
+    assert "Customize Application" in message
