@@ -30,6 +30,11 @@ os.environ.update(
         "XDG_RUNTIME_DIR": str(_AIRFLOW_HOME),  # private (0700): pgserver asks for one at import
     }
 )
+# Airflow's dag.test() binds log handlers to the streams pytest captures for one test; a later test then
+# gets "--- Logging error ---" tracebacks on stderr from writes to the closed stream. Drop them, as a
+# production process would.
+logging.raiseExceptions = False
+
 for path in (REPO / "plugins", REPO):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
