@@ -15,12 +15,12 @@ from airflow.sdk import DAG, Param, TriggerRule, task
 from salesforce_access.settings import (
     OPTION_HELP,
     RESOURCE_TYPES,
+    SALESFORCE_POOL,
     OrgConfig,
     PipelineSettings,
     load_settings,
 )
 
-POOL = "salesforce_api"
 # A sync running longer than this is failed; a later sync then closes its row (sync.STALE_RUN_AFTER).
 SYNC_TIMEOUT = timedelta(hours=12)
 
@@ -72,7 +72,7 @@ def build_sync_dag(settings: PipelineSettings, org: OrgConfig) -> DAG:
             )
             return {"sync_id": sync_id, "options": options.as_dict()}
 
-        @task(pool=POOL)
+        @task(pool=SALESFORCE_POOL)
         def preflight(run: dict) -> dict:
             from salesforce_access import sync
             from salesforce_access.settings import SyncOptions
@@ -90,7 +90,7 @@ def build_sync_dag(settings: PipelineSettings, org: OrgConfig) -> DAG:
             )
 
         def extract_task(resource_type: str):
-            @task(task_id=f"extract_{resource_type}", pool=POOL)
+            @task(task_id=f"extract_{resource_type}", pool=SALESFORCE_POOL)
             def extract(run: dict, org_info: dict) -> dict:
                 from salesforce_access import sync
                 from salesforce_access.settings import SyncOptions

@@ -15,9 +15,7 @@ from datetime import timedelta
 from airflow.sdk import DAG, TriggerRule, task
 
 from salesforce_access import provisioning
-from salesforce_access.settings import load_settings
-
-POOL = "salesforce_api"
+from salesforce_access.settings import SALESFORCE_POOL, load_settings
 
 settings = load_settings()
 
@@ -39,7 +37,7 @@ with DAG(
     },
 ) as dag:
 
-    @task(pool=POOL)
+    @task(pool=SALESFORCE_POOL)
     def preflight(params=None, dag_run=None) -> dict:
         from airflow.sdk import get_current_context
 
@@ -48,21 +46,27 @@ with DAG(
             settings, "preflight", provisioning.preflight, settings, params, run, dict(dag_run.conf or {})
         )
 
-    @task(pool=POOL)
-    def validate_request(params=None, dag_run=None) -> dict:
+    @task(pool=SALESFORCE_POOL)
+    def validate_request(params=None, ti=None) -> dict:
         from airflow.sdk import get_current_context
 
         run = provisioning.run_info(get_current_context())
         return provisioning.run_step(
-            settings, "validate_request", provisioning.validate_request, settings, params, run
+            settings,
+            "validate_request",
+            provisioning.validate_request,
+            settings,
+            params,
+            run,
+            ti.xcom_pull(task_ids="preflight"),
         )
 
     # Safe to retry: it plans from the current state, so a write that already happened is not repeated.
-    @task(pool=POOL)
+    @task(pool=SALESFORCE_POOL)
     def provision(resolved: dict) -> dict:
         return provisioning.run_step(settings, "provision", provisioning.provision, settings, resolved)
 
-    @task(pool=POOL)
+    @task(pool=SALESFORCE_POOL)
     def refresh_warehouse(result: dict) -> dict:
         return provisioning.run_step(
             settings, "refresh_warehouse", provisioning.refresh_warehouse, settings, result, record=False

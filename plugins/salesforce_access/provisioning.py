@@ -38,7 +38,6 @@ from salesforce_access.provisioning_base import (
     Plan,
     Request,
     checked_id,
-    query,
     user_by_id,
 )
 from salesforce_access.settings import OrgConfig, PipelineSettings
@@ -305,14 +304,17 @@ def preflight(
     return {"org_id": report.org_id, "username": report.username}
 
 
-def validate_request(settings: PipelineSettings, params: dict[str, Any], run: RunInfo) -> dict[str, Any]:
-    """Record the request, check its parameters, then check them against the org; return the resolved request.
+def validate_request(
+    settings: PipelineSettings, params: dict[str, Any], run: RunInfo, checked: dict[str, Any]
+) -> dict[str, Any]:
+    """Check the request's parameters, then check them against the org; return the resolved request.
+
+    ``checked`` is what :func:`preflight` returned: the request is already recorded and the org known.
 
     Raises:
         ProvisioningRejected: the request is invalid; it is recorded as ``rejected``.
     """
     request = Request.from_params(run.run_id, params)
-    _start(settings, request, params, run)
     log.info(
         "Request %s: %s entitlement=%s user=%s dry_run=%s on %s",
         request.request_id, request.action, request.entitlement_id, request.user_id, request.dry_run,
@@ -323,7 +325,7 @@ def validate_request(settings: PipelineSettings, params: dict[str, Any], run: Ru
     check_parameters(request)
 
     client = _connect(request.salesforce_conn_id)
-    org_id = _org_id(client)
+    org_id = checked["org_id"]
     user_id = checked_id(request.user_id, "user_id") if request.user_id else None
     _execute_statement(
         settings, "set_org", {"request_id": request.request_id, "org_id": org_id, "user_id": user_id}
@@ -710,11 +712,6 @@ def _connect(conn_id: str) -> SalesforceClient:
     from salesforce_access import client as client_module
 
     return client_module.connect(conn_id)
-
-
-def _org_id(client: SalesforceClient) -> str:
-    rows = query(client, "SELECT Id FROM Organization", context="reading the Organization")
-    return rows[0]["Id"]
 
 
 # -- Airflow -----------------------------------------------------------------------------------------------

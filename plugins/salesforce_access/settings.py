@@ -12,6 +12,9 @@ from typing import Any
 
 from salesforce_access.errors import ConfigurationError
 
+# The Airflow pool every task that calls Salesforce takes a slot of (config/pools.json creates it).
+SALESFORCE_POOL = "salesforce_api"
+
 # The resource types of SPEC section 3, in the order the sync's extract tasks are laid out.
 RESOURCE_TYPES = (
     "user",
